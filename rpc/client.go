@@ -1,0 +1,154 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// ErrNoAgent means nothing answers on the socket: no agent runs there, or a dead one left its
+// socket behind.
+var ErrNoAgent = errors.New("rpc: no agent answering")
+
+// Client is a typed connection to the agent. It is safe for concurrent use; Close releases it
+// and ends its subscriptions.
+type Client struct {
+	conn   *jsonrpc2.Conn
+	socket string
+
+	nextSub atomic.Int64
+	mu      sync.Mutex
+	subs    map[int64]*Subscription // guarded by mu
+}
+
+var _ Service = (*Client)(nil)
+
+// Dial connects to the agent listening on socket. A missing socket or refused connection gives
+// an error wrapping ErrNoAgent.
+func Dial(ctx context.Context, socket string) (*Client, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, unwrapOpError(err))
+	}
+	c := &Client{socket: socket, subs: map[int64]*Subscription{}}
+	c.conn = jsonrpc2.NewConn(context.Background(), newClientStream(conn), jsonrpc2.HandlerWithError(c.handle),
+		jsonrpc2.SetLogger(discardLogger{}))
+	return c, nil
+}
+
+// unwrapOpError drops net.OpError's "dial unix PATH:" prefix, which repeats the socket path.
+func unwrapOpError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+// Socket is the path the client dialled.
+func (c *Client) Socket() string { return c.socket }
+
+// Close ends the connection and every subscription on it.
+func (c *Client) Close() error {
+	err := c.conn.Close()
+	if errors.Is(err, jsonrpc2.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// Done is closed when the connection to the agent is gone.
+func (c *Client) Done() <-chan struct{} { return c.conn.DisconnectNotify() }
+
+func (c *Client) call(ctx context.Context, method string, params, result any) error {
+	if err := c.conn.Call(ctx, method, params, result); err != nil {
+		if errors.Is(err, jsonrpc2.ErrClosed) {
+			return fmt.Errorf("%s: agent closed the connection", method)
+		}
+		return fromWire(err)
+	}
+	return nil
+}
+
+// Version asks the agent who it is.
+func (c *Client) Version(ctx context.Context) (VersionResult, error) {
+	var r VersionResult
+	return r, c.call(ctx, MethodVersion, nil, &r)
+}
+
+// Sleeper starts a sleeper.
+func (c *Client) Sleeper(ctx context.Context, p SleeperParams) (Started, error) {
+	var r Started
+	return r, c.call(ctx, MethodSleeper, p, &r)
+}
+
+// Forward asks for a forward and returns its handle once it is ready.
+func (c *Client) Forward(ctx context.Context, p ForwardParams) (Handle, error) {
+	var r Handle
+	return r, c.call(ctx, MethodForward, p, &r)
+}
+
+// Ps lists the live processes.
+func (c *Client) Ps(ctx context.Context) (PsResult, error) {
+	var r PsResult
+	return r, c.call(ctx, MethodPs, nil, &r)
+}
+
+// Stop stops processes by pid or name.
+func (c *Client) Stop(ctx context.Context, p StopParams) (StopResult, error) {
+	var r StopResult
+	return r, c.call(ctx, MethodStop, p, &r)
+}
+
+// Logs returns recent lines.
+func (c *Client) Logs(ctx context.Context, p LogsParams) (LogsResult, error) {
+	var r LogsResult
+	return r, c.call(ctx, MethodLogs, p, &r)
+}
+
+// Shutdown asks the agent to stop every process and exit.
+func (c *Client) Shutdown(ctx context.Context) error {
+	return c.call(ctx, MethodShutdown, nil, nil)
+}
+
+// handle receives the agent's notifications. It runs on the connection's read loop, so a
+// subscriber that does not drain its channel eventually stalls this connection only, and the
+// agent then drops it.
+func (c *Client) handle(ctx context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) (any, error) {
+	switch req.Method {
+	case NotifyOutput:
+		var p OutputParams
+		if req.Params == nil || json.Unmarshal(*req.Params, &p) != nil {
+			return nil, nil
+		}
+		if s := c.sub(p.Subscription); s != nil {
+			s.deliver(ctx, p.Lines)
+		}
+	case NotifyEnded:
+		var p EndedParams
+		if req.Params == nil || json.Unmarshal(*req.Params, &p) != nil {
+			return nil, nil
+		}
+		if s := c.sub(p.Subscription); s != nil {
+			s.end(errors.New(p.Reason))
+		}
+	}
+	return nil, nil
+}
+
+func (c *Client) sub(id int64) *Subscription {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.subs[id]
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(string, ...any) {}

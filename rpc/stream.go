@@ -1,0 +1,177 @@
+package rpc
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// MaxFrame is the largest request line the agent reads; longer ones are answered with
+// -32600 and skipped, so a runaway client cannot make the agent buffer without bound.
+const MaxFrame = 1 << 20
+
+// writeTimeout bounds one write to a peer: a client that stops reading is disconnected
+// instead of holding the agent's goroutines forever.
+const writeTimeout = 10 * time.Second
+
+var errFrameTooLarge = errors.New("frame too large")
+
+// lineStream is a jsonrpc2.ObjectStream of newline-delimited JSON objects, one per line, so a
+// person can talk to the agent with socat. On the agent's side (answerBadFrames) it answers
+// frames that jsonrpc2 would otherwise treat as fatal — invalid JSON, batches, oversized
+// lines, objects that are neither request nor response — with the standard JSON-RPC error and
+// goes on reading, so one bad line never costs the client its connection.
+type lineStream struct {
+	conn            net.Conn
+	r               *bufio.Reader
+	buf             []byte
+	answerBadFrames bool
+
+	wmu sync.Mutex // serialises writes: jsonrpc2's and our own error replies
+}
+
+// NewServerStream wraps an accepted connection for jsonrpc2.NewConn.
+func NewServerStream(conn net.Conn) jsonrpc2.ObjectStream {
+	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), answerBadFrames: true}
+}
+
+func newClientStream(conn net.Conn) jsonrpc2.ObjectStream {
+	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}
+}
+
+// ReadObject implements jsonrpc2.ObjectStream.
+func (s *lineStream) ReadObject(v any) error {
+	for {
+		line, err := s.readLine()
+		if errors.Is(err, errFrameTooLarge) && s.answerBadFrames {
+			s.replyError(nil, CodeInvalidRequest, fmt.Sprintf("request line longer than %d bytes: skipped", MaxFrame))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !s.answerBadFrames {
+			return json.Unmarshal(line, v)
+		}
+		if !json.Valid(line) {
+			var syntaxErr error = json.Unmarshal(line, new(any))
+			s.replyError(nil, CodeParseError, fmt.Sprintf("parse error: %v (send one JSON-RPC 2.0 object per line)", syntaxErr))
+			continue
+		}
+		switch line[0] {
+		case '{':
+		case '[':
+			s.replyError(nil, CodeInvalidRequest, "batch requests are not supported: send one JSON-RPC 2.0 object per line")
+			continue
+		default:
+			s.replyError(nil, CodeInvalidRequest, "invalid request: want a JSON-RPC 2.0 object")
+			continue
+		}
+		if err := json.Unmarshal(line, v); err != nil {
+			s.replyError(requestID(line), CodeInvalidRequest, "invalid request: "+describeInvalid(line, err))
+			continue
+		}
+		return nil
+	}
+}
+
+// readLine returns the next line, or errFrameTooLarge after skipping a line over MaxFrame.
+// The returned slice is valid until the next call.
+func (s *lineStream) readLine() ([]byte, error) {
+	s.buf = s.buf[:0]
+	tooLarge := false
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		if !tooLarge && len(s.buf)+len(chunk) > MaxFrame {
+			tooLarge, s.buf = true, s.buf[:0]
+		}
+		if !tooLarge {
+			s.buf = append(s.buf, chunk...)
+		}
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case err == io.EOF && len(s.buf) > 0:
+			return s.buf, nil
+		case err != nil:
+			return nil, err
+		case tooLarge:
+			return nil, errFrameTooLarge
+		}
+		return s.buf, nil
+	}
+}
+
+// describeInvalid says what is wrong with a JSON object that is no JSON-RPC message.
+func describeInvalid(line []byte, err error) string {
+	var probe struct {
+		Method json.RawMessage `json:"method"`
+	}
+	_ = json.Unmarshal(line, &probe)
+	switch {
+	case probe.Method == nil:
+		return `no "method" field: send {"jsonrpc":"2.0","id":1,"method":"version"}`
+	case probe.Method[0] != '"':
+		return `"method" must be a string`
+	}
+	return strings.TrimPrefix(err.Error(), "jsonrpc2: ")
+}
+
+// requestID digs the id out of a request that failed to decode, so the error can name it.
+func requestID(line []byte) json.RawMessage {
+	var probe struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(line, &probe) != nil || len(probe.ID) == 0 {
+		return nil
+	}
+	switch probe.ID[0] {
+	case '"', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return probe.ID
+	}
+	return nil
+}
+
+// replyError writes an error response outside jsonrpc2's bookkeeping. A nil id is sent as
+// null, as the spec asks when the id could not be read.
+func (s *lineStream) replyError(id json.RawMessage, code int64, msg string) {
+	if id == nil {
+		id = json.RawMessage("null")
+	}
+	resp := struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   jsonrpc2.Error  `json:"error"`
+	}{"2.0", id, jsonrpc2.Error{Code: code, Message: msg}}
+	_ = s.WriteObject(resp) // a failed write surfaces on the next read
+}
+
+// WriteObject implements jsonrpc2.ObjectStream.
+func (s *lineStream) WriteObject(obj any) error {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err = s.conn.Write(data)
+	return err
+}
+
+// Close implements jsonrpc2.ObjectStream.
+func (s *lineStream) Close() error { return s.conn.Close() }

@@ -1,0 +1,136 @@
+package rpc
+
+import "time"
+
+// VersionResult answers MethodVersion. Clients use PID and Socket to print the shell lines of
+// `rhizome agent` without a second round trip.
+type VersionResult struct {
+	Version  string    `json:"version"`
+	Protocol int       `json:"protocol"`
+	PID      int       `json:"pid"`
+	Socket   string    `json:"socket"`
+	Logfile  string    `json:"logfile"`
+	Started  time.Time `json:"started"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// SleeperParams asks for a sleeper, the test process that prints 0 to 4.
+type SleeperParams struct {
+	// Interval between lines in seconds; 0 means the agent's default (SLEEP_OVERRIDE or 1 s).
+	Interval float64 `json:"interval,omitempty"`
+}
+
+// Started identifies a process the agent just started.
+type Started struct {
+	ID   int64  `json:"id"`
+	PID  int    `json:"pid"`
+	Name string `json:"name"`
+}
+
+// ForwardParams asks for a ready local port that leads to a Cloud SQL instance behind a pod.
+// The first five fields are the seed's; the rest tune the chain.
+type ForwardParams struct {
+	KubeContext    string `json:"kube_context"`
+	KubeNamespace  string `json:"kube_namespace"`
+	KubeDeployment string `json:"kube_deployment"`
+	SQLConnection  string `json:"sql_connection"`
+	LocalPort      int    `json:"local_port"`
+
+	// PinPort makes a busy LocalPort an error instead of moving to the next free port.
+	PinPort bool `json:"pin_port,omitempty"`
+	// ConnectCommand is run in the pod with SQLConnection appended as its last argument.
+	ConnectCommand []string `json:"connect_command,omitempty"`
+	// PortPattern is a regular expression whose first group is the remote port, matched against
+	// the pod's log lines; empty means Cloud SQL Auth Proxy v2's "[INSTANCE] Listening on".
+	PortPattern string `json:"port_pattern,omitempty"`
+	// Name labels the forward in ps and logs, e.g. "na-prod/bookkeeper".
+	Name string `json:"name,omitempty"`
+	// Kubeconfig is the client's KUBECONFIG, so the agent's kubectl reads what the user's would.
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	// Simulate runs the simulated forward (RHIZOME_SIMULATE=true) instead of kubectl.
+	Simulate bool `json:"simulate,omitempty"`
+}
+
+// Handle is what a ready forward gives back: the seed's shape.
+type Handle struct {
+	ConnectionString string `json:"connection_string"`
+	LocalPort        int    `json:"local_port"`
+	SQLConnection    string `json:"sql_connection"`
+	// Moved is true when LocalPort differs from the asked-for port because that one was busy.
+	Moved bool `json:"moved,omitempty"`
+}
+
+// Process is one supervised process as ps shows it.
+type Process struct {
+	ID          int64      `json:"id"`
+	PID         int        `json:"pid"`
+	Name        string     `json:"name"`
+	Kind        string     `json:"kind"`
+	State       string     `json:"state"`
+	Started     time.Time  `json:"started"`
+	Restarts    int        `json:"restarts"`
+	Attempt     int        `json:"attempt,omitempty"`
+	NextRestart *time.Time `json:"next_restart,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	Exit        string     `json:"exit,omitempty"`
+	Handle      *Handle    `json:"handle,omitempty"`
+	LastLines   []LogLine  `json:"last_lines,omitempty"`
+}
+
+// PsResult answers MethodPs in the seed's shape: {"running":[…],"count":N}.
+type PsResult struct {
+	Running  []Process `json:"running"`
+	Count    int       `json:"count"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// StopParams names what to stop: a pid, or a name (every live process with that name).
+type StopParams struct {
+	Target string `json:"target"`
+}
+
+// StopResult lists what was stopped.
+type StopResult struct {
+	Stopped []Process `json:"stopped"`
+}
+
+// LogsParams asks for recent lines, of one process (Target: pid or name) or of all.
+type LogsParams struct {
+	Target string `json:"target,omitempty"`
+	Lines  int    `json:"lines,omitempty"`
+}
+
+// LogsResult answers MethodLogs, oldest line first.
+type LogsResult struct {
+	Lines []LogLine `json:"lines"`
+}
+
+// SubscribeParams asks for output lines as notifications, of one process or of all.
+type SubscribeParams struct {
+	Target string `json:"target,omitempty"`
+}
+
+// SubscribeResult names the subscription; notifications carry the same number.
+type SubscribeResult struct {
+	Subscription int64 `json:"subscription"`
+}
+
+// UnsubscribeParams ends a subscription.
+type UnsubscribeParams struct {
+	Subscription int64 `json:"subscription"`
+}
+
+// OutputParams is the payload of NotifyOutput.
+type OutputParams struct {
+	Subscription int64     `json:"subscription"`
+	Lines        []LogLine `json:"lines"`
+}
+
+// EndedParams is the payload of NotifyEnded.
+type EndedParams struct {
+	Subscription int64  `json:"subscription"`
+	Reason       string `json:"reason"`
+}
+
+// Empty is the result of methods that return nothing of interest.
+type Empty struct{}
