@@ -1,0 +1,222 @@
+package env
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ConfigFile is the user's environment file, in ssh_config's style:
+//
+//	# ~/.config/rhizome/config
+//	environment eu-prod
+//	    alias      eu
+//	    context    gke_clover-prod-kubernetes_europe-west1_eu-prod-cluster
+//	    namespace  gke-cloudsql-access
+//	    deployment gke-cloudsql-access
+//
+//	    database bookkeeper
+//	        alias    bk
+//	        instance clover-prod-databases:europe-west1:billing-bookkeeper
+//	        port     3307
+//
+// An environment with a built-in's name overrides that one's settings (the ones it states).
+// Indentation is for people; the keywords decide what belongs where.
+func ConfigFile() string { return filepath.Join(ConfigDir(), "config") }
+
+// Load reads the built-in environments and the user's config file, if it exists.
+func Load() (*Catalog, error) {
+	c := &Catalog{envs: builtins()}
+	path := ConfigFile()
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading environments: %w", err)
+	}
+	defer f.Close()
+	if err := c.parse(path, f); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// nameRE is what environment, database and alias names may look like: they end up on command
+// lines and in completion, so no spaces, quotes or leading dashes.
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// kubeNameRE matches what kubectl accepts for a context, namespace or deployment without
+// reading it as a flag.
+var kubeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@/-]*$`)
+
+// instanceRE matches a Cloud SQL connection name (project:region:instance; the project may
+// carry a domain, as in example.com:proj:region:inst).
+var instanceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*:[a-z0-9-]+:[a-z0-9][a-z0-9-]*$`)
+
+// parse overlays the environments of one config file on c. Errors name the file and line.
+func (c *Catalog) parse(path string, r io.Reader) error {
+	sc := bufio.NewScanner(r)
+	var env *Environment
+	var db *Database
+	lineNo := 0
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("%s:%d: %s", path, lineNo, fmt.Sprintf(format, args...))
+	}
+	for sc.Scan() {
+		lineNo++
+		fields := strings.Fields(stripComment(sc.Text()))
+		if len(fields) == 0 {
+			continue
+		}
+		key, args := strings.ToLower(fields[0]), fields[1:]
+		one := func() (string, error) {
+			if len(args) != 1 {
+				return "", fail("%s takes one value, got %d", key, len(args))
+			}
+			return args[0], nil
+		}
+		switch key {
+		case "environment":
+			name, err := one()
+			if err != nil {
+				return err
+			}
+			if !nameRE.MatchString(name) {
+				return fail("environment name %q: use letters, digits, '.', '_' and '-'", name)
+			}
+			env, db = c.envs[name], nil
+			if env == nil {
+				env = &Environment{Name: name, Databases: map[string]*Database{}}
+				c.envs[name] = env
+			}
+			env.Source = fmt.Sprintf("%s:%d", path, lineNo)
+		case "database":
+			if env == nil {
+				return fail("database outside an environment: put it under an environment line")
+			}
+			name, err := one()
+			if err != nil {
+				return err
+			}
+			if !nameRE.MatchString(name) {
+				return fail("database name %q: use letters, digits, '.', '_' and '-'", name)
+			}
+			db = env.Databases[name]
+			if db == nil {
+				db = &Database{Name: name}
+				env.Databases[name] = db
+			}
+			db.Source = fmt.Sprintf("%s:%d", path, lineNo)
+		case "alias":
+			if env == nil {
+				return fail("alias outside an environment")
+			}
+			for _, a := range args {
+				if !nameRE.MatchString(a) {
+					return fail("alias %q: use letters, digits, '.', '_' and '-'", a)
+				}
+			}
+			if db != nil {
+				db.Aliases = append(db.Aliases, args...)
+			} else {
+				env.Aliases = append(env.Aliases, args...)
+			}
+		case "context", "namespace", "deployment":
+			if env == nil || db != nil {
+				return fail("%s belongs to an environment, before its databases", key)
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			if !kubeNameRE.MatchString(v) {
+				return fail("%s %q is not a name kubectl accepts", key, v)
+			}
+			*map[string]*string{"context": &env.Context, "namespace": &env.Namespace, "deployment": &env.Deployment}[key] = v
+		case "connect-command":
+			if env == nil || db != nil {
+				return fail("connect-command belongs to an environment, before its databases")
+			}
+			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+				return fail("connect-command needs a program (and its arguments)")
+			}
+			env.ConnectCommand = args
+		case "port-pattern":
+			if env == nil || db != nil {
+				return fail("port-pattern belongs to an environment, before its databases")
+			}
+			pattern := strings.TrimSpace(strings.TrimPrefix(stripComment(sc.Text()), fields[0]))
+			re, err := regexp.Compile(pattern)
+			if err != nil || re.NumSubexp() < 1 {
+				return fail("port-pattern %q must be a regular expression with one group for the port", pattern)
+			}
+			env.PortPattern = pattern
+		case "instance":
+			if db == nil {
+				return fail("instance belongs to a database")
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			if !instanceRE.MatchString(v) {
+				return fail("instance %q is not a Cloud SQL connection name (project:region:instance)", v)
+			}
+			db.Instance = v
+		case "port":
+			if db == nil {
+				return fail("port belongs to a database")
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			port, err := strconv.Atoi(v)
+			if err != nil || port < 1 || port > 65535 {
+				return fail("port %q: want a number from 1 to 65535", v)
+			}
+			db.LocalPort = port
+		default:
+			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, database, instance, port", fields[0])
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return c.validate()
+}
+
+// validate checks that every environment and database says all it must.
+func (c *Catalog) validate() error {
+	for _, e := range c.Environments() {
+		for what, v := range map[string]string{"context": e.Context, "namespace": e.Namespace, "deployment": e.Deployment} {
+			if v == "" {
+				return fmt.Errorf("%s: environment %s has no %s", e.Source, e.Name, what)
+			}
+		}
+		for _, n := range e.DatabaseNames() {
+			db := e.Databases[n]
+			if db.Instance == "" {
+				return fmt.Errorf("%s: database %s of environment %s has no instance", db.Source, db.Name, e.Name)
+			}
+			if db.LocalPort == 0 {
+				db.LocalPort = 3306
+			}
+		}
+	}
+	return nil
+}
+
+func stripComment(line string) string {
+	if i := strings.IndexByte(line, '#'); i >= 0 {
+		return line[:i]
+	}
+	return line
+}

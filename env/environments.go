@@ -1,0 +1,148 @@
+package env
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// ErrUnknown means an environment or database name matches nothing built in or configured.
+var ErrUnknown = errors.New("env: unknown name")
+
+// Environment is a named Kubernetes place from which databases are reached: the kube context,
+// namespace and deployment whose pod runs the connection script.
+type Environment struct {
+	Name       string
+	Aliases    []string
+	Context    string
+	Namespace  string
+	Deployment string
+	// ConnectCommand runs in the pod with the instance appended; empty means the default.
+	ConnectCommand []string
+	// PortPattern finds the remote port in the pod's log; empty means the default.
+	PortPattern string
+	Databases   map[string]*Database
+	// Source says where the environment was defined: "built-in" or "FILE:LINE".
+	Source string
+}
+
+// Database is one Cloud SQL instance reachable from an Environment.
+type Database struct {
+	Name      string
+	Aliases   []string
+	Instance  string // Cloud SQL connection name, project:region:instance
+	LocalPort int    // preferred local port
+	Source    string
+}
+
+// DefaultConnectCommand is what runs in the pod when an environment does not say: the
+// connection script the built-in environment's pods carry.
+var DefaultConnectCommand = []string{"/usr/local/bin/cloudsql-connect"}
+
+// builtins returns the seed's environment, fresh each time so callers may change it.
+func builtins() map[string]*Environment {
+	return map[string]*Environment{
+		"na-prod": {
+			Name:       "na-prod",
+			Context:    "gke_clover-prod-kubernetes_us-central1_na-prod-us-central1-cluster",
+			Namespace:  "gke-cloudsql-access",
+			Deployment: "gke-cloudsql-access",
+			Source:     "built-in",
+			Databases: map[string]*Database{
+				"bookkeeper": {
+					Name:      "bookkeeper",
+					Instance:  "clover-prod-databases:us-central1:billing-bookkeeper",
+					LocalPort: 3306,
+					Source:    "built-in",
+				},
+			},
+		},
+	}
+}
+
+// Catalog is the set of environments a user can name: the built-in ones overlaid with the
+// user's config file.
+type Catalog struct {
+	envs map[string]*Environment
+}
+
+// Names lists the environments' names, sorted.
+func (c *Catalog) Names() []string {
+	names := make([]string, 0, len(c.envs))
+	for n := range c.envs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Environments lists the environments, sorted by name.
+func (c *Catalog) Environments() []*Environment {
+	out := make([]*Environment, 0, len(c.envs))
+	for _, n := range c.Names() {
+		out = append(out, c.envs[n])
+	}
+	return out
+}
+
+// Environment finds an environment by name or alias.
+func (c *Catalog) Environment(name string) (*Environment, error) {
+	if e, ok := c.envs[name]; ok {
+		return e, nil
+	}
+	for _, e := range c.envs {
+		for _, a := range e.Aliases {
+			if a == name {
+				return e, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: no environment %q; known: %s", ErrUnknown, name, strings.Join(c.Names(), ", "))
+}
+
+// Resolve finds a database of an environment, each by name or alias.
+func (c *Catalog) Resolve(envName, dbName string) (*Environment, *Database, error) {
+	e, err := c.Environment(envName)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := e.Database(dbName)
+	if err != nil {
+		return nil, nil, err
+	}
+	return e, db, nil
+}
+
+// DatabaseNames lists e's databases, sorted.
+func (e *Environment) DatabaseNames() []string {
+	names := make([]string, 0, len(e.Databases))
+	for n := range e.Databases {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Database finds one of e's databases by name or alias.
+func (e *Environment) Database(name string) (*Database, error) {
+	if db, ok := e.Databases[name]; ok {
+		return db, nil
+	}
+	for _, db := range e.Databases {
+		for _, a := range db.Aliases {
+			if a == name {
+				return db, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w: environment %s has no database %q; it has: %s", ErrUnknown, e.Name, name, strings.Join(e.DatabaseNames(), ", "))
+}
+
+// Connect returns the command to run in the pod for this environment.
+func (e *Environment) Connect() []string {
+	if len(e.ConnectCommand) > 0 {
+		return e.ConnectCommand
+	}
+	return DefaultConnectCommand
+}
