@@ -1,0 +1,293 @@
+package proc
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// maxPIDs is how many pids of former children a Process remembers for Lookup.
+const maxPIDs = 32
+
+// Process is one supervised command and its successive children. It is
+// created by Supervisor.Start and lives until it reaches a terminal state,
+// then stays reachable for the Supervisor's Retain period. Its methods are
+// safe for concurrent use.
+type Process struct {
+	s    *Supervisor
+	id   int64
+	spec Spec // immutable after Start
+
+	// ctx is the hooks' context; cancel is called by requestStop and when
+	// the process ends.
+	ctx    context.Context
+	cancel context.CancelFunc
+	stopc  chan struct{} // closed by requestStop
+	kickc  chan struct{} // a Kick while no child runs: cuts the backoff short
+	done   chan struct{} // closed when terminal
+
+	ring ring // guarded by s.outMu
+
+	mu          sync.Mutex
+	state       State
+	changed     chan struct{} // closed and replaced on every state change
+	child       *child        // the current child, nil between children
+	argv        []string
+	pids        []int // of recent children, oldest first
+	started     time.Time
+	ended       time.Time
+	nextRestart time.Time
+	restarts    int
+	attempt     int
+	exitCode    int
+	exitDesc    string
+	reason      string
+	stopping    bool
+	dismissed   bool // a Failed process that was Stopped: no longer listed
+}
+
+func newProcess(ctx context.Context, s *Supervisor, id int64, spec Spec) *Process {
+	p := &Process{
+		s:       s,
+		id:      id,
+		spec:    spec,
+		stopc:   make(chan struct{}),
+		kickc:   make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		ring:    newRing(s.opts.RingLines),
+		state:   Starting,
+		changed: make(chan struct{}),
+		argv:    spec.Argv,
+	}
+	// The process outlives the Start call; it keeps the values of its ctx.
+	p.ctx, p.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	return p
+}
+
+// ID returns the process's supervisor-assigned ID, unique within its
+// Supervisor and stable across restarts.
+func (p *Process) ID() int64 { return p.id }
+
+// Info returns a snapshot of the process.
+func (p *Process) Info() Info {
+	p.mu.Lock()
+	info := Info{
+		ID:          p.id,
+		Name:        p.spec.Name,
+		Kind:        p.spec.Kind,
+		Argv:        slices.Clone(p.argv),
+		State:       p.state,
+		Started:     p.started,
+		Ended:       p.ended,
+		Restarts:    p.restarts,
+		Attempt:     p.attempt,
+		NextRestart: p.nextRestart,
+		ExitCode:    p.exitCode,
+		ExitDesc:    p.exitDesc,
+		Reason:      p.reason,
+	}
+	if p.child != nil {
+		info.PID = p.child.pid
+	}
+	p.mu.Unlock()
+	if info.State == Failed || info.State == Exited {
+		info.LastLines = p.Lines(lastLinesInInfo)
+	}
+	return info
+}
+
+// Logf emits an Event line (one per line of the formatted text) under this
+// process, attributed to its current child if one runs.
+func (p *Process) Logf(format string, args ...any) {
+	p.mu.Lock()
+	pid := 0
+	if p.child != nil {
+		pid = p.child.pid
+	}
+	p.mu.Unlock()
+	p.emitEvent(pid, fmt.Sprintf(format, args...))
+}
+
+// emitEvent emits text as Event lines with the given pid.
+func (p *Process) emitEvent(pid int, text string) {
+	text = strings.TrimRight(text, "\n")
+	now := time.Now()
+	var lines []Line
+	for t := range strings.SplitSeq(text, "\n") {
+		lines = append(lines, Line{Time: now, ID: p.id, PID: pid, Name: p.spec.Name, Stream: Event, Text: t})
+	}
+	p.s.emit(p, lines, 0)
+}
+
+// Stop stops the process: SIGTERM to the current child's process group,
+// SIGKILL after the Supervisor's Grace, and no more restarts. It returns
+// once the child is reaped and the state is Stopped, or with ctx's error if
+// ctx ends first (the stop goes on). Stopping a Failed process removes it
+// from List; stopping an Exited or Stopped one does nothing. Stop is
+// idempotent.
+func (p *Process) Stop(ctx context.Context) error {
+	p.requestStop()
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// requestStop starts stopping p without waiting.
+func (p *Process) requestStop() {
+	p.mu.Lock()
+	if p.state.Terminal() {
+		if p.state == Failed {
+			p.dismissed = true
+		}
+		p.mu.Unlock()
+		return
+	}
+	if p.stopping {
+		p.mu.Unlock()
+		return
+	}
+	p.stopping = true
+	close(p.stopc)
+	p.cancel()
+	c := p.child
+	p.mu.Unlock()
+	if c != nil {
+		p.emitEvent(c.pid, "stopping: SIGTERM to process group")
+		// If c is reaped meanwhile, terminate does nothing; a child started
+		// after we set stopping is terminated by startChild.
+		c.terminate()
+	}
+}
+
+// killNow sends SIGKILL to the current child's group at once (Shutdown out
+// of time).
+func (p *Process) killNow() {
+	p.mu.Lock()
+	c := p.child
+	p.mu.Unlock()
+	if c != nil {
+		c.signal(syscall.SIGKILL)
+	}
+}
+
+// Kick kills the current child (SIGTERM, then SIGKILL after Grace) so that
+// the process restarts at once, without backoff and without counting a
+// failure; in backoff, it cuts the wait short. A process whose policy never
+// restarts just ends (Exited). Kick does not wait.
+func (p *Process) Kick(reason string) {
+	p.mu.Lock()
+	if p.state.Terminal() || p.stopping {
+		p.mu.Unlock()
+		return
+	}
+	c := p.child
+	if c != nil && c.cause == "" {
+		c.cause = "kicked: " + reason
+		c.kicked = true
+	}
+	p.mu.Unlock()
+	p.Logf("kicked: %s", reason)
+	if c != nil {
+		c.terminate()
+		return
+	}
+	select {
+	case p.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// WaitReady returns nil as soon as the state is Ready or Running, an error
+// wrapping ErrNotRunning (with the reason) once the process is terminal, or
+// ctx's error.
+func (p *Process) WaitReady(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		st, ch := p.state, p.changed
+		reason := p.reason
+		if reason == "" {
+			reason = p.exitDesc
+		}
+		p.mu.Unlock()
+		switch {
+		case st == Ready || st == Running:
+			return nil
+		case st.Terminal():
+			if reason == "" {
+				return fmt.Errorf("%w: %s is %s", ErrNotRunning, p.spec.Name, st)
+			}
+			return fmt.Errorf("%w: %s is %s: %s", ErrNotRunning, p.spec.Name, st, reason)
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Done returns a channel closed when the process is terminal (Exited,
+// Stopped or Failed).
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Lines returns a copy of the last n lines of the ring, oldest first;
+// n <= 0 means all of them.
+func (p *Process) Lines(n int) []Line {
+	p.s.outMu.Lock()
+	defer p.s.outMu.Unlock()
+	return p.ring.last(n)
+}
+
+// listed reports whether List shows p.
+func (p *Process) listed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !(p.state == Exited || p.state == Stopped || p.dismissed)
+}
+
+// hadPID reports whether the current or a recent child of p had pid.
+func (p *Process) hadPID(pid int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Contains(p.pids, pid)
+}
+
+// adopt makes c the current child and reports whether p is being stopped.
+func (p *Process) adopt(c *child) (stopping bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.started.IsZero() {
+		p.started = c.started
+	} else {
+		p.restarts++
+	}
+	p.child = c
+	p.argv = c.argv
+	if len(p.pids) == maxPIDs {
+		p.pids = slices.Delete(p.pids, 0, 1)
+	}
+	p.pids = append(p.pids, c.pid)
+	// A Kick that came while no child ran is spent.
+	select {
+	case <-p.kickc:
+	default:
+	}
+	return p.stopping
+}
+
+// setStateLocked changes the state and wakes WaitReady.
+func (p *Process) setStateLocked(st State) {
+	if p.state == st {
+		return
+	}
+	p.state = st
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
