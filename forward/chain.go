@@ -1,0 +1,140 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rhizome-dev/rhizome/proc"
+)
+
+// chain is one forward's way from a pod to a local port. Its hooks run on its Process's own
+// goroutine, one at a time, so its fields need no lock.
+type chain struct {
+	req       Request
+	k         kubectl
+	re        *regexp.Regexp
+	localPort int
+
+	remotePort int
+	// distrusted holds pod ports whose proxy let us down (no greeting, failed health check):
+	// the next attempt restarts the proxy instead of reusing what the log announces.
+	distrusted map[int]bool
+}
+
+const (
+	// announceWait bounds how long the proxy may take to announce its port after the
+	// connection command returned.
+	announceWait = 30 * time.Second
+	// readyWait bounds how long kubectl port-forward may take to carry a greeting.
+	readyWait = 30 * time.Second
+	// greetingRefusals is how many connections in a row may close without a greeting before
+	// the pod side counts as dead rather than still starting.
+	greetingRefusals = 3
+)
+
+func (c *chain) deployment() string { return "deploy/" + c.req.Deployment }
+
+// prepare finds or starts the proxy in the pod and returns the kubectl port-forward command.
+func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) {
+	log, err := c.k.run(ctx, "logs", c.deployment())
+	if err != nil {
+		return nil, fmt.Errorf("reading the pod's log: %w", err)
+	}
+	ports := portAnnouncements(c.re, log)
+	if n := len(ports); n > 0 && !c.distrusted[ports[n-1]] {
+		c.remotePort = ports[n-1]
+		p.Logf("reusing the proxy for %s on pod port %d", c.req.SQLConnection, c.remotePort)
+	} else if c.remotePort, err = c.startProxy(ctx, p, len(ports)); err != nil {
+		return nil, err
+	}
+	return c.k.argv("port-forward", "--address", "127.0.0.1", c.deployment(),
+		fmt.Sprintf("%d:%d", c.localPort, c.remotePort)), nil
+}
+
+// startProxy runs the connection command in the pod and waits for the proxy's announcement
+// beyond the seen ones already in the log.
+func (c *chain) startProxy(ctx context.Context, p *proc.Process, seen int) (int, error) {
+	argv := append(append([]string{"exec", c.deployment(), "--"}, c.req.ConnectCommand...), c.req.SQLConnection)
+	p.Logf("starting the proxy: kubectl %s", strings.Join(argv, " "))
+	out, err := c.k.run(ctx, argv...)
+	if err != nil {
+		return 0, fmt.Errorf("running the connection command in the pod: %w", err)
+	}
+	if ports := portAnnouncements(c.re, out); len(ports) > 0 {
+		return ports[len(ports)-1], nil
+	}
+	deadline := time.Now().Add(announceWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		log, err := c.k.run(ctx, "logs", c.deployment())
+		if err != nil {
+			return 0, fmt.Errorf("reading the pod's log: %w", err)
+		}
+		if ports := portAnnouncements(c.re, log); len(ports) > seen {
+			port := ports[len(ports)-1]
+			delete(c.distrusted, port)
+			return port, nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("the proxy for %s announced no port in the pod's log within %v (pattern %s)", c.req.SQLConnection, announceWait, c.re)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// ready waits until a MySQL greeting comes back through the local port: kubectl's banner
+// only says it listens, not that the pod, the proxy and the database answer.
+func (c *chain) ready(ctx context.Context, p *proc.Process) error {
+	ctx, cancel := context.WithTimeout(ctx, readyWait)
+	defer cancel()
+	addr := "127.0.0.1:" + strconv.Itoa(c.localPort)
+	refusals := 0
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		version, err := CheckGreeting(ctx, addr)
+		if err == nil {
+			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s)", c.req.SQLConnection, c.localPort, version)
+			return nil
+		}
+		if errors.Is(err, ErrNoGreeting) {
+			if refusals++; refusals >= greetingRefusals {
+				c.distrust()
+				return fmt.Errorf("nothing answers behind pod port %d: %w", c.remotePort, err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			c.distrust()
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return fmt.Errorf("no MySQL greeting through 127.0.0.1:%d within %v: %v", c.localPort, readyWait, err)
+			}
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// health checks the whole chain again; the traffic also keeps the port-forward's stream from
+// idling out.
+func (c *chain) health(ctx context.Context, _ *proc.Process) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := CheckGreeting(ctx, "127.0.0.1:"+strconv.Itoa(c.localPort)); err != nil {
+		c.distrust()
+		return fmt.Errorf("health check through 127.0.0.1:%d failed: %w", c.localPort, err)
+	}
+	return nil
+}
+
+func (c *chain) distrust() {
+	if c.remotePort != 0 {
+		c.distrusted[c.remotePort] = true
+	}
+}

@@ -1,0 +1,97 @@
+package forward
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+// mysqlProtocolV10 is the first payload byte of every MySQL/MariaDB server greeting since 3.21.
+const mysqlProtocolV10 = 10
+
+// ErrNoGreeting means something answered on the port but not as a MySQL server would.
+var ErrNoGreeting = errors.New("forward: no MySQL greeting")
+
+// CheckGreeting connects to addr and reads the MySQL server greeting, proving the whole chain
+// (local port → kubectl → pod → proxy → database) works, not just kubectl's listener. It
+// returns the server's version string.
+func CheckGreeting(ctx context.Context, addr string) (string, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	return readGreeting(bufio.NewReader(conn))
+}
+
+// readGreeting parses the first packet: a 3-byte length, a sequence byte, then protocol
+// version 10 and a NUL-terminated server version.
+func readGreeting(r *bufio.Reader) (string, error) {
+	var header [4]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", fmt.Errorf("%w: the connection closed before the server spoke", ErrNoGreeting)
+		}
+		return "", fmt.Errorf("%w: %v", ErrNoGreeting, err)
+	}
+	size := int(header[0]) | int(header[1])<<8 | int(header[2])<<16
+	if size < 2 || size > 1<<16 {
+		return "", fmt.Errorf("%w: first packet of %d bytes", ErrNoGreeting, size)
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrNoGreeting, err)
+	}
+	if payload[0] == 0xff && size >= 3 { // the server refused us, but it is a MySQL server
+		code := binary.LittleEndian.Uint16(payload[1:3])
+		return "", fmt.Errorf("%w: server sent error %d: %s", ErrNoGreeting, code, trimmed(payload[3:]))
+	}
+	if payload[0] != mysqlProtocolV10 {
+		return "", fmt.Errorf("%w: protocol byte %d, want %d", ErrNoGreeting, payload[0], mysqlProtocolV10)
+	}
+	end := 1
+	for end < len(payload) && payload[end] != 0 {
+		end++
+	}
+	return string(payload[1:end]), nil
+}
+
+func trimmed(b []byte) string {
+	if len(b) > 120 {
+		b = b[:120]
+	}
+	return string(b)
+}
+
+// AppendGreeting appends a MySQL protocol v10 greeting packet announcing version, as the
+// simulated forward's server sends it. Clients read it; the simulation serves nothing more.
+func AppendGreeting(b []byte, version string, connID uint32) []byte {
+	payload := []byte{mysqlProtocolV10}
+	payload = append(payload, version...)
+	payload = append(payload, 0)
+	payload = binary.LittleEndian.AppendUint32(payload, connID)
+	payload = append(payload, "rhizome1"...) // auth-plugin-data part 1 (8 bytes)
+	payload = append(payload, 0)
+	const caps = 0x0000_a20f | 0x0008_0000 // long password, found rows, long flag, connect with db, protocol 41, secure connection, plugin auth
+	payload = binary.LittleEndian.AppendUint16(payload, uint16(caps&0xffff))
+	payload = append(payload, 0x21)                             // utf8_general_ci
+	payload = binary.LittleEndian.AppendUint16(payload, 0x0002) // autocommit
+	payload = binary.LittleEndian.AppendUint16(payload, uint16(caps>>16))
+	payload = append(payload, 21)                    // auth-plugin-data length
+	payload = append(payload, make([]byte, 10)...)   // reserved
+	payload = append(payload, "simulated123\x00"...) // auth-plugin-data part 2 (13 bytes)
+	payload = append(payload, "mysql_native_password\x00"...)
+	b = append(b, byte(len(payload)), byte(len(payload)>>8), byte(len(payload)>>16), 0)
+	return append(b, payload...)
+}

@@ -1,0 +1,73 @@
+package forward
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// findKubectl returns the kubectl to run: $RHIZOME_KUBECTL, else kubectl on PATH.
+func findKubectl() (string, error) {
+	if p := os.Getenv("RHIZOME_KUBECTL"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("%w: RHIZOME_KUBECTL=%s: %v", ErrKubectlMissing, p, errors.Unwrap(err))
+		}
+		return p, nil
+	}
+	p, err := exec.LookPath("kubectl")
+	if err != nil {
+		return "", fmt.Errorf("%w on the agent's PATH (%s): install kubectl, or set RHIZOME_KUBECTL and restart the agent", ErrKubectlMissing, os.Getenv("PATH"))
+	}
+	return p, nil
+}
+
+// kubectl runs kubectl against one context and namespace.
+type kubectl struct {
+	path       string
+	kubeconfig string
+	context    string
+	namespace  string
+}
+
+// argv is a kubectl command line with the context and namespace first. Every name in it has
+// been validated, so none can be read as a flag.
+func (k kubectl) argv(args ...string) []string {
+	return append([]string{k.path, "--context", k.context, "--namespace", k.namespace}, args...)
+}
+
+// env is what kubectl children get on top of the agent's environment.
+func (k kubectl) env() []string {
+	if k.kubeconfig == "" {
+		return nil
+	}
+	return []string{"KUBECONFIG=" + k.kubeconfig}
+}
+
+// run runs a short kubectl command and returns its stdout; a failure carries kubectl's stderr,
+// which says what went wrong in kubectl's own words.
+func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
+	argv := k.argv(args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), k.env()...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return stdout.String(), fmt.Errorf("kubectl %s: %s", args[0], lastLine(msg))
+	}
+	return stdout.String(), nil
+}
+
+func lastLine(s string) string {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

@@ -1,0 +1,72 @@
+// Package forward is the kubectl port-forward process type: it turns a request for a Cloud SQL
+// instance behind a Kubernetes deployment into a supervised, self-healing local port, and
+// shares one forward among every client that asks for the same thing.
+//
+// The chain, redone on every (re)start: run the connection command in the pod (kubectl exec)
+// unless a proxy for the instance already runs there, read the proxy's port from the pod's
+// log, run kubectl port-forward, and call it ready only once a MySQL greeting comes back
+// through the local port.
+package forward
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Request asks for a forward. The first five fields are the seed's parameters.
+type Request struct {
+	Context       string // kube context
+	Namespace     string
+	Deployment    string
+	SQLConnection string // Cloud SQL instance, project:region:instance
+	LocalPort     int    // preferred local port; 0 = 3306
+
+	PinPort        bool     // a busy LocalPort is an error rather than a move to the next free one
+	ConnectCommand []string // run in the pod with SQLConnection appended; nil = env.DefaultConnectCommand
+	PortPattern    string   // regexp with one group for the port; "{instance}" stands for SQLConnection
+	Kubeconfig     string   // the client's KUBECONFIG, "" for kubectl's default
+	Name           string   // label in ps, e.g. "na-prod/bookkeeper"
+	Simulate       bool     // run the simulated forward instead of kubectl
+}
+
+// key identifies what a forward reaches, so equal requests share one forward whatever port
+// they prefer.
+type key struct {
+	kubeconfig, context, namespace, deployment, instance string
+	simulate                                             bool
+}
+
+func (r Request) key() key {
+	return key{r.Kubeconfig, r.Context, r.Namespace, r.Deployment, r.SQLConnection, r.Simulate}
+}
+
+// Handle is how a client reaches a ready forward.
+type Handle struct {
+	ConnectionString string // mysql://127.0.0.1:PORT
+	LocalPort        int
+	SQLConnection    string
+	Moved            bool // LocalPort is not the one asked for, which was busy
+}
+
+func newHandle(port int, r Request) Handle {
+	want := r.LocalPort
+	if want == 0 {
+		want = defaultLocalPort
+	}
+	return Handle{
+		ConnectionString: fmt.Sprintf("mysql://127.0.0.1:%d", port),
+		LocalPort:        port,
+		SQLConnection:    r.SQLConnection,
+		Moved:            port != want,
+	}
+}
+
+const defaultLocalPort = 3306
+
+// Errors a forward request can end with.
+var (
+	ErrInvalid        = errors.New("forward: invalid request")
+	ErrPortInUse      = errors.New("forward: local port in use")
+	ErrKubectlMissing = errors.New("forward: kubectl not found")
+	ErrFailed         = errors.New("forward: failed")
+)
