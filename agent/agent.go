@@ -1,0 +1,174 @@
+// Package agent is rhizome's daemon: it owns the socket (lock, stale-socket recovery, peer
+// check), serves the JSON-RPC protocol of package rpc, supervises processes with package proc,
+// writes the logfile and fans output out to subscribed clients.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/proc"
+)
+
+// Config says where and how an agent runs. The zero value of every field but Socket works.
+type Config struct {
+	Socket    string    // path of the Unix socket
+	StrictDir bool      // require the socket's directory to be private (the default directory)
+	LogFile   string    // "" for none
+	LogMax    int64     // rotate the logfile past this size; 0 = DefaultLogMax
+	Stderr    io.Writer // when set (foreground, -D), also gets every logfile line
+	Version   string    // the binary's version, reported by the version method
+	// Executable runs the sleeper and simulated-forward children; default os.Executable().
+	Executable string
+	MaxConns   int           // concurrent client connections; default 1024
+	Grace      time.Duration // TERM→KILL grace for children; default 5 s
+	// HealthInterval is how often ready forwards are checked end to end; default 10 s.
+	HealthInterval time.Duration
+	// Simulate makes every forward simulated (RHIZOME_SIMULATE=true in the agent's environment).
+	Simulate bool
+}
+
+// Agent is a running daemon. Create it with Start; it serves until Shutdown or Close.
+type Agent struct {
+	cfg      Config
+	log      *logrus.Logger
+	logfile  *logFile
+	ln       *listener
+	sup      *proc.Supervisor
+	forwards *forward.Manager
+	started  time.Time
+
+	ctx    context.Context // cancelled when the agent shuts down
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // connection and pump goroutines
+
+	mu    sync.Mutex
+	conns map[net.Conn]struct{} // guarded by mu
+
+	shutdownReq  chan struct{} // closed by the shutdown method
+	shutdownOnce sync.Once
+	closeOnce    sync.Once
+	closeErr     error
+}
+
+// Start takes the socket and begins serving. The caller must Close the agent (or call
+// Shutdown) to stop children and remove the socket.
+func Start(cfg Config) (*Agent, error) {
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 1024
+	}
+	if cfg.LogMax == 0 {
+		cfg.LogMax = DefaultLogMax
+	}
+	if cfg.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("finding own executable: %w", err)
+		}
+		cfg.Executable = exe
+	}
+	ln, err := listen(cfg.Socket, cfg.StrictDir)
+	if err != nil {
+		return nil, err
+	}
+	lf := openLogFile(cfg.LogFile, cfg.LogMax, cfg.Stderr)
+	log := logrus.New()
+	log.SetOutput(lf)
+	log.SetFormatter(lineFormatter{})
+	if os.Getenv("RHIZOME_DEBUG") != "" {
+		log.SetLevel(logrus.DebugLevel)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &Agent{
+		cfg: cfg, log: log, logfile: lf, ln: ln, started: time.Now(),
+		ctx: ctx, cancel: cancel,
+		conns:       map[net.Conn]struct{}{},
+		shutdownReq: make(chan struct{}),
+	}
+	a.sup = proc.New(proc.Options{
+		Sink:  lf,
+		Grace: cfg.Grace,
+		Logf:  func(format string, args ...any) { log.Warnf(format, args...) },
+	})
+	a.forwards = forward.NewManager(a.sup, forward.Options{
+		Executable:     cfg.Executable,
+		HealthInterval: cfg.HealthInterval,
+		SimulateAll:    cfg.Simulate,
+	})
+	log.WithFields(logrus.Fields{"socket": cfg.Socket, "version": cfg.Version}).Info("agent started")
+	if w := lf.Warning(); w != "" && cfg.Stderr != nil {
+		fmt.Fprintln(cfg.Stderr, "rhizome agent: "+w)
+	}
+	a.wg.Add(1)
+	go a.acceptLoop()
+	return a, nil
+}
+
+// Socket is the path the agent listens on.
+func (a *Agent) Socket() string { return a.cfg.Socket }
+
+// ShutdownRequested is closed when a client asked the agent to shut down.
+func (a *Agent) ShutdownRequested() <-chan struct{} { return a.shutdownReq }
+
+func (a *Agent) requestShutdown() {
+	a.shutdownOnce.Do(func() { close(a.shutdownReq) })
+}
+
+// Close stops accepting, stops every child (TERM, then KILL after the grace period), ends every
+// connection, removes the socket and waits for all the agent's goroutines.
+func (a *Agent) Close() error {
+	a.closeOnce.Do(func() {
+		a.log.Info("agent shutting down")
+		lnErr := a.ln.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		supErr := a.sup.Shutdown(ctx)
+		cancel()
+		a.cancel()
+		a.mu.Lock()
+		for c := range a.conns {
+			c.Close()
+		}
+		a.mu.Unlock()
+		a.wg.Wait()
+		a.log.Info("agent stopped")
+		a.logfile.Close()
+		a.closeErr = errors.Join(lnErr, supErr)
+	})
+	return a.closeErr
+}
+
+func (a *Agent) acceptLoop() {
+	defer a.wg.Done()
+	for {
+		c, err := a.ln.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			a.log.WithError(err).Warn("accept failed")
+			select {
+			case <-a.ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond): // e.g. EMFILE: don't spin
+			}
+			continue
+		}
+		if !a.admit(c) {
+			continue
+		}
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.serveConn(c)
+		}()
+	}
+}

@@ -1,0 +1,42 @@
+package agent
+
+import (
+	"context"
+	"errors"
+
+	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+// Forward implements rpc.Service: it replies once the forward is ready.
+func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, error) {
+	h, err := a.forwards.Forward(ctx, forward.Request{
+		Context: p.KubeContext, Namespace: p.KubeNamespace, Deployment: p.KubeDeployment,
+		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort,
+		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
+		Name: p.Name, Simulate: p.Simulate,
+	})
+	if err != nil {
+		return rpc.Handle{}, forwardError(err)
+	}
+	return toHandle(h), nil
+}
+
+func toHandle(h forward.Handle) rpc.Handle {
+	return rpc.Handle{ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved}
+}
+
+// forwardError gives forward's errors the rpc codes clients test for.
+func forwardError(err error) error {
+	for _, m := range []struct{ from, to error }{
+		{forward.ErrInvalid, rpc.ErrInvalidParams},
+		{forward.ErrPortInUse, rpc.ErrPortInUse},
+		{forward.ErrKubectlMissing, rpc.ErrKubectlMissing},
+		{forward.ErrFailed, rpc.ErrForwardFailed},
+	} {
+		if errors.Is(err, m.from) {
+			return rpc.WithCode(m.to, err)
+		}
+	}
+	return err
+}
