@@ -1,0 +1,98 @@
+// Package cli is rhizome's command line: one file per command, human and JSON output, and the
+// hints that tell a person what to do next. It talks to the agent only through package rpc.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is the binary's version, stamped at build time with
+// -ldflags "-X github.com/rhizome-dev/rhizome/cli.Version=…".
+var Version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError marks a mistake in how the command was called (exit code 2).
+type usageError struct{ error }
+
+// Run runs the command line in args (args[0] is the program name) and returns the exit code.
+// It never calls os.Exit, so deferred cleanups run.
+func Run(ctx context.Context, args []string) int {
+	return run(ctx, args, os.Stdout, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var exit exitCode
+	if errors.As(err, &exit) {
+		return int(exit)
+	}
+	fmt.Fprintf(stderr, "rhizome: %v\n", err)
+	var usage usageError
+	if errors.As(err, &usage) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// exitCode ends the program with a code and no message (the command already said why).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:                 "rhizome",
+		Usage:                "always-working local access to databases behind Kubernetes",
+		Version:              Version,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: true,
+		Suggest:              true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{
+				Name:    "socket",
+				Usage:   "agent socket to talk to (default: $XDG_RUNTIME_DIR/rhizome/agent.sock)",
+				EnvVars: []string{"RHIZOME_SOCK"},
+			},
+		},
+		Commands: []*cli.Command{
+			agentCommand(),
+			forwardCommand(),
+			envsCommand(),
+			sleeperCommand(),
+			psCommand(),
+			logsCommand(),
+			stopCommand(),
+			versionCommand(),
+			sleeperChildCommand(),
+			simulateChildCommand(),
+		},
+		// Errors are reported by Run; urfave/cli would otherwise os.Exit on some of them.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+	}
+}
+
+// usageErrorf reports a wrong call of a command.
+func usageErrorf(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}

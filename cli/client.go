@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+// dialTimeout bounds connecting to the agent; a live agent answers in microseconds.
+const dialTimeout = 5 * time.Second
+
+// socketPath is the socket a client command talks to: --socket / $RHIZOME_SOCK, else the
+// default.
+func socketPath(c *cli.Context) string {
+	if s := c.String("socket"); s != "" {
+		return s
+	}
+	return env.DefaultSocket()
+}
+
+// dial connects to the agent, or says which socket it tried and how to start an agent.
+func dial(c *cli.Context) (*rpc.Client, error) {
+	ctx, cancel := context.WithTimeout(c.Context, dialTimeout)
+	defer cancel()
+	client, err := rpc.Dial(ctx, socketPath(c))
+	if errors.Is(err, rpc.ErrNoAgent) {
+		return nil, fmt.Errorf("%v\n  start one with: eval \"$(rhizome agent)\"", err)
+	}
+	return client, err
+}
+
+// dialOrStart is dial for commands that need an agent to do their job (forward, sleeper): when
+// none answers, it starts one at the socket, as gpg-agent does, and says so on stderr.
+func dialOrStart(c *cli.Context) (*rpc.Client, error) {
+	socket := socketPath(c)
+	ctx, cancel := context.WithTimeout(c.Context, dialTimeout)
+	defer cancel()
+	client, err := rpc.Dial(ctx, socket)
+	if !errors.Is(err, rpc.ErrNoAgent) {
+		return client, err
+	}
+	v, started, err := ensureAgent(c.Context, socket)
+	if err != nil {
+		return nil, fmt.Errorf("no agent answered at %s and starting one failed: %w", socket, err)
+	}
+	if started {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: started agent pid %d on %s (add eval \"$(rhizome agent)\" to your shell profile)\n", v.PID, v.Socket)
+	}
+	return rpc.Dial(ctx, socket)
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/env"
+)
+
+func envsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "envs",
+		Usage: "list the environments and databases rhizome forward knows",
+		Description: `Built-in environments are overlaid with ~/.config/rhizome/config (see README).
+
+   rhizome envs
+   rhizome envs --json`,
+		Flags:  []cli.Flag{jsonFlag()},
+		Action: runEnvs,
+	}
+}
+
+// envJSON is one environment as `rhizome envs --json` prints it.
+type envJSON struct {
+	Name       string   `json:"name"`
+	Aliases    []string `json:"aliases,omitempty"`
+	Context    string   `json:"kube_context"`
+	Namespace  string   `json:"kube_namespace"`
+	Deployment string   `json:"kube_deployment"`
+	Source     string   `json:"source"`
+	Databases  []dbJSON `json:"databases"`
+}
+
+type dbJSON struct {
+	Name      string   `json:"name"`
+	Aliases   []string `json:"aliases,omitempty"`
+	Instance  string   `json:"sql_connection"`
+	LocalPort int      `json:"local_port"`
+}
+
+func runEnvs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("envs takes no arguments")
+	}
+	catalog, err := env.Load()
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		out := []envJSON{}
+		for _, e := range catalog.Environments() {
+			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
+			for _, n := range e.DatabaseNames() {
+				db := e.Databases[n]
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort})
+			}
+			out = append(out, j)
+		}
+		return writeJSON(c.App.Writer, out)
+	}
+	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT")
+	for _, e := range catalog.Environments() {
+		for _, n := range e.DatabaseNames() {
+			db := e.Databases[n]
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context)
+		}
+	}
+	return tw.Flush()
+}
+
+func withAliases(name string, aliases []string) string {
+	if len(aliases) == 0 {
+		return name
+	}
+	return name + " (" + strings.Join(aliases, ", ") + ")"
+}

@@ -1,0 +1,141 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+func forwardCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "forward",
+		Usage:     "give a ready local port to a database of an environment and print its handle",
+		ArgsUsage: "ENV DB [-- CMD ARGS…]",
+		Description: `The agent runs the connection script in the environment's pod, starts kubectl port-forward,
+waits until the database greets through the local port, and keeps the forward alive across pod
+restarts and dropped connections. Asking again returns the same forward.
+
+   rhizome forward na-prod bookkeeper              # mysql://127.0.0.1:3306
+   rhizome forward --json na-prod bookkeeper       # the handle as JSON
+   rhizome forward --port 3310 na-prod bookkeeper  # this port or an error
+   rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
+
+With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward greets like MySQL.`,
+		Flags: []cli.Flag{
+			jsonFlag(),
+			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
+			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL, MYSQL_HOST and MYSQL_TCP_PORT set"},
+		},
+		BashComplete: completeForward,
+		Action:       runForward,
+	}
+}
+
+func runForward(c *cli.Context) error {
+	args := c.Args().Slice()
+	var command []string
+	for i, a := range args {
+		if a == "--" {
+			args, command = args[:i], args[i+1:]
+			break
+		}
+	}
+	if c.Bool("exec") {
+		if len(args) > 2 && command == nil {
+			args, command = args[:2], args[2:] // urfave/cli swallows the "--"
+		}
+		if len(command) == 0 {
+			return usageErrorf("--exec needs a command after --: rhizome forward --exec ENV DB -- CMD ARGS…")
+		}
+	} else if command != nil || len(args) > 2 {
+		return usageErrorf("forward takes ENV DB; to run a command with the handle use --exec ENV DB -- CMD")
+	}
+	if len(args) != 2 {
+		return usageErrorf("forward takes ENV DB (see rhizome envs)")
+	}
+	catalog, err := env.Load()
+	if err != nil {
+		return err
+	}
+	e, db, err := catalog.Resolve(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	p := env.ForwardParams(e, db)
+	if c.IsSet("port") {
+		if port := c.Int("port"); port < 1 || port > 65535 {
+			return usageErrorf("--port %d: want 1 to 65535", port)
+		}
+		p.LocalPort, p.PinPort = c.Int("port"), true
+	}
+	client, err := dialOrStart(c)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	stopProgress := showProgress(c, client, p.Name)
+	h, err := client.Forward(c.Context, p)
+	stopProgress()
+	if err != nil {
+		return forwardHint(err)
+	}
+	if h.Moved {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: port %d was busy; %s/%s is on port %d\n", db.LocalPort, e.Name, db.Name, h.LocalPort)
+	}
+	if command != nil {
+		return runWithHandle(c, h, command)
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, h)
+	}
+	fmt.Fprintln(c.App.Writer, h.ConnectionString)
+	return nil
+}
+
+// forwardHint adds what to do next to the errors a person can act on.
+func forwardHint(err error) error {
+	switch {
+	case errors.Is(err, rpc.ErrKubectlMissing):
+		return fmt.Errorf("%v\n  or try the simulated cluster: RHIZOME_SIMULATE=true rhizome forward ENV DB", err)
+	case errors.Is(err, rpc.ErrForwardFailed):
+		return fmt.Errorf("%v\n  see rhizome logs for the whole story", err)
+	}
+	return err
+}
+
+// runWithHandle runs command with the handle in its environment and returns its exit code.
+// Interrupts go to the command, as they would without rhizome in between.
+func runWithHandle(c *cli.Context, h rpc.Handle, command []string) error {
+	cmd := exec.CommandContext(context.WithoutCancel(c.Context), command[0], command[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
+	cmd.Env = append(os.Environ(),
+		"DATABASE_URL="+h.ConnectionString,
+		"MYSQL_HOST=127.0.0.1",
+		"MYSQL_TCP_PORT="+strconv.Itoa(h.LocalPort),
+	)
+	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if code := exit.ExitCode(); code > 0 {
+			return exitCode(code)
+		}
+		return exitCode(exitError)
+	}
+	if err != nil {
+		return fmt.Errorf("running %s: %w", command[0], err)
+	}
+	return nil
+}

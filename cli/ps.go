@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+func psCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "ps",
+		Usage: "list the processes the agent supervises",
+		Description: `   rhizome ps          # a table
+   rhizome ps --json   # {"running":[{"pid":93302,…}],"count":1}`,
+		Flags:  []cli.Flag{jsonFlag()},
+		Action: runPs,
+	}
+}
+
+func jsonFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}
+}
+
+func runPs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErrorf("ps takes no arguments, got %q", c.Args().First())
+	}
+	client, err := dial(c)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	r, err := client.Ps(c.Context)
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, r)
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: %s\n", w)
+	}
+	printPsTable(c.App.Writer, r.Running, time.Now())
+	return nil
+}
+
+func printPsTable(w io.Writer, procs []rpc.Process, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tNAME\tSTATE\tUPTIME\tRESTARTS\tDETAIL")
+	for _, p := range procs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", p.PID, p.Name, p.State, shortDuration(now.Sub(p.Started)), p.Restarts, processDetail(p, now))
+	}
+	tw.Flush()
+}
+
+// processDetail is the one thing worth knowing about p beyond its state.
+func processDetail(p rpc.Process, now time.Time) string {
+	switch {
+	case p.NextRestart != nil:
+		return fmt.Sprintf("attempt %d, next try in %s: %s", p.Attempt, shortDuration(p.NextRestart.Sub(now)), oneLine(p.Reason))
+	case p.State == "failed":
+		return oneLine(p.Reason)
+	case p.Handle != nil && p.Kind == "simulated-forward":
+		return p.Handle.ConnectionString + " (simulated)"
+	case p.Handle != nil:
+		return p.Handle.ConnectionString
+	}
+	return ""
+}
+
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// oneLine keeps a multi-line reason on one table row.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

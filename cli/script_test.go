@@ -1,0 +1,124 @@
+package cli_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// binDir holds the rhizome binary built once for all scripts, so the scripts drive the real
+// program: a real daemon, a real socket, real children.
+var binDir string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "rhizome-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "rhizome"), "..")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building rhizome:", err)
+		return 1
+	}
+	binDir = dir
+	return m.Run()
+}
+
+// TestScripts runs testdata/script/*.txtar. Each script gets its own short XDG dirs (socket
+// paths must stay under 104 bytes), the built binary first on PATH, and an agent -k at the end
+// so no agent outlives its script.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			short, err := os.MkdirTemp("", "rz")
+			if err != nil {
+				return err
+			}
+			run := filepath.Join(short, "run")
+			if err := os.Mkdir(run, 0o700); err != nil {
+				return err
+			}
+			e.Setenv("PATH", binDir+string(os.PathListSeparator)+e.Getenv("PATH"))
+			e.Setenv("XDG_RUNTIME_DIR", run)
+			e.Setenv("XDG_STATE_HOME", filepath.Join(short, "state"))
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(short, "config"))
+			e.Setenv("HOME", e.WorkDir)
+			e.Setenv("SHELL", "/bin/sh")
+			e.Setenv("SHORT", short)
+			e.Defer(func() {
+				killAgents(e, run)
+				os.RemoveAll(short)
+			})
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"waitfor": cmdWaitFor,
+			"sleep":   cmdSleep,
+		},
+	})
+}
+
+// killAgents stops whatever agent a script left on its default socket.
+func killAgents(e *testscript.Env, run string) {
+	cmd := exec.Command(filepath.Join(binDir, "rhizome"), "agent", "-k", "-a", filepath.Join(run, "rhizome", "agent.sock"))
+	cmd.Env = e.Vars
+	_ = cmd.Run()
+}
+
+// cmdWaitFor runs `rhizome ARGS…` until its stdout contains TEXT, for up to 30 s:
+//
+//	waitfor TEXT rhizome ARGS…
+func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: waitfor TEXT PROGRAM ARGS…")
+	}
+	want := args[0]
+	var out bytes.Buffer
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out.Reset()
+		program := args[1]
+		if program == "rhizome" {
+			program = filepath.Join(binDir, "rhizome")
+		}
+		cmd := exec.Command(program, args[2:]...)
+		cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = environ(ts), ts.Getenv("WORK"), &out, &out
+		_ = cmd.Run()
+		if strings.Contains(out.String(), want) {
+			return
+		}
+	}
+	ts.Fatalf("%q never appeared in the output of %s; last:\n%s", want, strings.Join(args[1:], " "), out.String())
+}
+
+func environ(ts *testscript.TestScript) []string {
+	var env []string
+	for _, k := range []string{"PATH", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "HOME", "SHELL", "RHIZOME_SOCK", "RHIZOME_SIMULATE", "SLEEP_OVERRIDE", "KUBECONFIG"} {
+		if v := ts.Getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// cmdSleep pauses the script: sleep DURATION. Only for letting time pass, never to wait for
+// something (use waitfor).
+func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	time.Sleep(d)
+}

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+func stopCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "stop",
+		Usage:     "stop a supervised process by pid, or every process with a name",
+		ArgsUsage: "PID|NAME",
+		Description: `The process group gets SIGTERM, then SIGKILL after a grace period.
+
+   rhizome stop 93302
+   rhizome stop sleeper`,
+		Flags:        []cli.Flag{jsonFlag()},
+		BashComplete: completeProcesses,
+		Action:       runStop,
+	}
+}
+
+func runStop(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return usageErrorf("stop takes one PID or NAME (see rhizome ps)")
+	}
+	client, err := dial(c)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	r, err := client.Stop(c.Context, rpc.StopParams{Target: c.Args().First()})
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, r)
+	}
+	for _, p := range r.Stopped {
+		fmt.Fprintf(c.App.Writer, "stopped %s (pid %d)\n", p.Name, p.PID)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, rpc.ErrNotFound) }

@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the versions of this rhizome and of the running agent",
+		Flags: []cli.Flag{jsonFlag()},
+		Action: func(c *cli.Context) error {
+			out := struct {
+				Client   string             `json:"client"`
+				Protocol int                `json:"protocol"`
+				Agent    *rpc.VersionResult `json:"agent,omitempty"`
+				Error    string             `json:"agent_error,omitempty"`
+			}{Client: Version, Protocol: rpc.ProtocolVersion}
+			if v, err := queryAgent(c.Context, socketPath(c)); err == nil {
+				out.Agent = &v
+			} else {
+				out.Error = err.Error()
+			}
+			if c.Bool("json") {
+				return writeJSON(c.App.Writer, out)
+			}
+			fmt.Fprintf(c.App.Writer, "rhizome %s (protocol %d)\n", out.Client, out.Protocol)
+			if out.Agent != nil {
+				fmt.Fprintf(c.App.Writer, "agent   %s (protocol %d), pid %d, socket %s\n", out.Agent.Version, out.Agent.Protocol, out.Agent.PID, out.Agent.Socket)
+			} else {
+				fmt.Fprintf(c.App.Writer, "agent   not running (%s)\n", out.Error)
+			}
+			return nil
+		},
+	}
+}
