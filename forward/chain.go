@@ -30,6 +30,8 @@ const (
 	// announceWait bounds how long the proxy may take to announce its port after the
 	// connection command returned.
 	announceWait = 30 * time.Second
+	// reannounceWait is how long a proxy that was already announced gets to announce again.
+	reannounceWait = 3 * time.Second
 	// readyWait bounds how long kubectl port-forward may take to carry a greeting.
 	readyWait = 30 * time.Second
 	// greetingRefusals is how many connections in a row may close without a greeting before
@@ -57,7 +59,8 @@ func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) 
 }
 
 // startProxy runs the connection command in the pod and waits for the proxy's announcement
-// beyond the seen ones already in the log.
+// beyond the seen ones already in the log. A connection script that finds its proxy already
+// running may announce nothing new; then, after a short wait, the last announcement stands.
 func (c *chain) startProxy(ctx context.Context, p *proc.Process, seen int) (int, error) {
 	argv := append(append([]string{"exec", c.deployment(), "--"}, c.req.ConnectCommand...), c.req.SQLConnection)
 	p.Logf("starting the proxy: kubectl %s", strings.Join(argv, " "))
@@ -66,20 +69,22 @@ func (c *chain) startProxy(ctx context.Context, p *proc.Process, seen int) (int,
 		return 0, fmt.Errorf("running the connection command in the pod: %w", err)
 	}
 	if ports := portAnnouncements(c.re, out); len(ports) > 0 {
-		return ports[len(ports)-1], nil
+		return c.announced(ports), nil
 	}
-	deadline := time.Now().Add(announceWait)
+	start := time.Now()
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		log, err := c.k.run(ctx, "logs", c.deployment())
 		if err != nil {
 			return 0, fmt.Errorf("reading the pod's log: %w", err)
 		}
-		if ports := portAnnouncements(c.re, log); len(ports) > seen {
-			port := ports[len(ports)-1]
-			delete(c.distrusted, port)
-			return port, nil
-		}
-		if time.Now().After(deadline) {
+		ports := portAnnouncements(c.re, log)
+		switch {
+		case len(ports) > seen:
+			return c.announced(ports), nil
+		case len(ports) > 0 && time.Since(start) > reannounceWait:
+			p.Logf("the connection command announced nothing new; using pod port %d", ports[len(ports)-1])
+			return c.announced(ports), nil
+		case time.Since(start) > announceWait:
 			return 0, fmt.Errorf("the proxy for %s announced no port in the pod's log within %v (pattern %s)", c.req.SQLConnection, announceWait, c.re)
 		}
 		select {
@@ -88,6 +93,13 @@ func (c *chain) startProxy(ctx context.Context, p *proc.Process, seen int) (int,
 		case <-time.After(wait):
 		}
 	}
+}
+
+// announced takes the latest announced port and trusts it again: the proxy was (re)started.
+func (c *chain) announced(ports []int) int {
+	port := ports[len(ports)-1]
+	delete(c.distrusted, port)
+	return port
 }
 
 // ready waits until a MySQL greeting comes back through the local port: kubectl's banner

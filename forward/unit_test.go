@@ -1,0 +1,112 @@
+package forward
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPortAnnouncements(t *testing.T) {
+	const inst = "clover-prod-databases:us-central1:billing-bookkeeper"
+	re, err := compilePattern("", inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := strings.Join([]string{
+		"2024/01/02 15:04:05 Authorizing with Application Default Credentials",
+		"2024/01/02 15:04:05 [clover-prod-databases:us-central1:billing-bookkeeper] Listening on 127.0.0.1:3307",
+		"2024/01/02 15:04:05 [clover-prod-databases:us-central1:other] Listening on 127.0.0.1:4000",
+		"2024/01/02 15:04:05 [clover-prod-databasesXus-central1:billing-bookkeeper] Listening on 127.0.0.1:5000",
+		"2024/01/02 16:00:00 [clover-prod-databases:us-central1:billing-bookkeeper] Listening on 127.0.0.1:3308",
+	}, "\n")
+	if got, want := portAnnouncements(re, log), []int{3307, 3308}; !slices.Equal(got, want) {
+		t.Errorf("portAnnouncements() = %v, want %v (only this instance, in order)", got, want)
+	}
+	custom, err := compilePattern(`proxy for {instance} on port (\d+)`, "p:r:i")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := portAnnouncements(custom, "proxy for p:r:i on port 6000\nproxy for pXr:i on port 7000"); !slices.Equal(got, []int{6000}) {
+		t.Errorf("custom pattern found %v, want [6000]", got)
+	}
+	for _, bad := range []string{"no group", "(unclosed"} {
+		if _, err := compilePattern(bad, "p:r:i"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("compilePattern(%q) = %v, want ErrInvalid", bad, err)
+		}
+	}
+}
+
+func TestValidate(t *testing.T) {
+	ok := Request{Context: "gke_p_us-central1_c", Namespace: "ns", Deployment: "dep", SQLConnection: "p:r:i", LocalPort: 3306}
+	if err := ok.validate(); err != nil {
+		t.Fatalf("validate(%+v) = %v", ok, err)
+	}
+	tests := []struct {
+		name   string
+		change func(*Request)
+	}{
+		{"flag context", func(r *Request) { r.Context = "--kubeconfig=/etc/shadow" }},
+		{"flag namespace", func(r *Request) { r.Namespace = "-A" }},
+		{"path deployment", func(r *Request) { r.Deployment = "../../x" }},
+		{"space", func(r *Request) { r.Deployment = "a b" }},
+		{"shell instance", func(r *Request) { r.SQLConnection = "p:r:i;rm -rf /" }},
+		{"empty instance", func(r *Request) { r.SQLConnection = "" }},
+		{"port", func(r *Request) { r.LocalPort = 70000 }},
+		{"flag command", func(r *Request) { r.ConnectCommand = []string{"--help"} }},
+		{"shell command", func(r *Request) { r.ConnectCommand = []string{"sh", "-c", "id;id"} }},
+		{"pattern", func(r *Request) { r.PortPattern = "(" }},
+		{"kubeconfig", func(r *Request) { r.Kubeconfig = "/tmp/a b" }},
+	}
+	for _, tt := range tests {
+		r := ok
+		tt.change(&r)
+		if err := r.validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: validate(%+v) = %v, want ErrInvalid", tt.name, r, err)
+		}
+	}
+}
+
+func TestPickPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := l.Addr().(*net.TCPAddr).Port
+	got, err := pickPort(busy, false, nil)
+	if err != nil || got <= busy {
+		t.Errorf("pickPort(%d busy, unpinned) = %d, %v; want a later free port", busy, got, err)
+	}
+	if _, err := pickPort(busy, true, nil); !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "in use by another program") {
+		t.Errorf("pickPort(%d busy, pinned) = %v, want ErrPortInUse", busy, err)
+	}
+	ours := func(p int) bool { return p == got }
+	if _, err := pickPort(got, true, ours); !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "held by another rhizome forward") {
+		t.Errorf("pickPort(%d held by a forward, pinned) = %v, want ErrPortInUse naming rhizome", got, err)
+	}
+}
+
+func TestGreetingRoundTrip(t *testing.T) {
+	version, err := readGreeting(bufio.NewReader(bytes.NewReader(AppendGreeting(nil, "8.0.31", 7))))
+	if err != nil || version != "8.0.31" {
+		t.Errorf("readGreeting(AppendGreeting(8.0.31)) = %q, %v", version, err)
+	}
+	bad := []struct{ name, data string }{
+		{"empty", ""},
+		{"http", "HTTP/1.1 400 Bad Request\r\n\r\n"},
+		{"short", "\x01\x00\x00"},
+	}
+	for _, b := range bad {
+		if _, err := readGreeting(bufio.NewReader(strings.NewReader(b.data))); !errors.Is(err, ErrNoGreeting) {
+			t.Errorf("readGreeting(%s) = %v, want ErrNoGreeting", b.name, err)
+		}
+	}
+	refused := "\x16\x00\x00\x00\xff\x6a\x04Host is not allowed"
+	if _, err := readGreeting(bufio.NewReader(strings.NewReader(refused))); err == nil || !strings.Contains(err.Error(), "error 1130") {
+		t.Errorf("readGreeting(error packet) = %v, want it to report error 1130", err)
+	}
+}
