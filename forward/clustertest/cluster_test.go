@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/rhizome-dev/rhizome/forward/clustertest"
 )
 
@@ -34,7 +36,14 @@ func TestMain(m *testing.M) {
 	fmt.Fprintf(os.Stderr, "clustertest: cluster started in %v\n", time.Since(start).Round(time.Millisecond))
 	cluster = c
 	code := m.Run()
-	if err := c.Close(); err != nil {
+	start = time.Now()
+	err = c.Close()
+	fmt.Fprintf(os.Stderr, "clustertest: cluster closed in %v\n", time.Since(start).Round(time.Millisecond))
+	if err == nil {
+		// Close must leave nothing running in this process either.
+		err = goleak.Find()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		if code == 0 {
 			code = 1
