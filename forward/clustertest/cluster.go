@@ -206,7 +206,7 @@ func (c *Cluster) newPodLocked(ctx context.Context) error {
 	return c.objs.waitPodRunning(ctx, name)
 }
 
-// ErrClosed is returned by the fault helpers after Close.
+// ErrClosed is what ReplacePod, StopKWOK and StartKWOK return after Close.
 var ErrClosed = errors.New("clustertest: cluster closed")
 
 // Env returns the variables a child process such as kubectl needs to reach the cluster, to

@@ -146,6 +146,10 @@ func TestBreakAndRestoreTarget(t *testing.T) {
 
 func TestStopAndStartKWOK(t *testing.T) {
 	connect(t)
+	// Over SPDY kubectl notices the lost kubelet at once; over WebSockets only its heartbeat
+	// does, about 10 s later (TestReplacePod waits for that).
+	open := startPortForward(t, "KUBECTL_PORT_FORWARD_WEBSOCKETS=false")
+	mustSelectOne(t, open.port)
 	if err := cluster.StopKWOK(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +165,9 @@ func TestStopAndStartKWOK(t *testing.T) {
 	}
 	if out, err := kubectl(t, "logs", "deploy/"+cluster.Deployment); err == nil {
 		t.Errorf("kubectl logs worked with KWOK stopped:\n%s", out)
+	}
+	if !open.exited(15 * time.Second) {
+		t.Errorf("port-forward still runs with KWOK stopped:\n%s", open.output())
 	}
 
 	if err := cluster.StartKWOK(ctx); err != nil {

@@ -57,14 +57,14 @@ type portForward struct {
 
 var forwardingRE = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) ->`)
 
-// startPortForward runs kubectl port-forward and waits for its banner. The test's cleanup
-// kills it.
-func startPortForward(t *testing.T) *portForward {
+// startPortForward runs kubectl port-forward, with env added to its environment, and waits for
+// its banner. The test's cleanup kills it.
+func startPortForward(t *testing.T, env ...string) *portForward {
 	t.Helper()
 	args := []string{"--context", cluster.Context, "-n", cluster.Namespace,
 		"port-forward", "deploy/" + cluster.Deployment, ":" + strconv.Itoa(cluster.PodPort)}
 	pf := &portForward{cmd: exec.Command("kubectl", args...), done: make(chan struct{})}
-	pf.cmd.Env = append(os.Environ(), cluster.Env()...)
+	pf.cmd.Env = append(append(os.Environ(), cluster.Env()...), env...)
 	stdout, err := pf.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -79,18 +79,21 @@ func (p *proxy) setBroken(broken bool) error {
 // stop ends the proxy as the pod's end would: the port closes and connections drop.
 func (p *proxy) stop() {
 	p.mu.Lock()
-	p.running = false
-	p.closeLocked()
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	p.stopLocked()
 }
 
 // newPod readies the proxy for a new pod, which logs to log: the proxy is not running there.
 func (p *proxy) newPod(log *podLog) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopLocked()
+	p.log = log
+}
+
+func (p *proxy) stopLocked() {
 	p.running = false
 	p.closeLocked()
-	p.log = log
-	p.mu.Unlock()
 }
 
 // close stops the proxy and waits for its goroutines.
