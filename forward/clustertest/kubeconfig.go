@@ -1,0 +1,45 @@
+package clustertest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// writeKubeconfig writes a kubeconfig whose only context, also the current one, is named
+// context and reaches server as the admin user. JSON is valid YAML, so kubectl reads it.
+func writeKubeconfig(path, context, server string, p *pki) error {
+	b64 := base64.StdEncoding.EncodeToString
+	cfg := map[string]any{
+		"apiVersion":      "v1",
+		"kind":            "Config",
+		"current-context": context,
+		"clusters": []any{map[string]any{
+			"name": context,
+			"cluster": map[string]any{
+				"server":                     server,
+				"certificate-authority-data": b64(p.caPEM),
+			},
+		}},
+		"users": []any{map[string]any{
+			"name": context,
+			"user": map[string]any{
+				"client-certificate-data": b64(p.adminCertPEM),
+				"client-key-data":         b64(p.adminKeyPEM),
+			},
+		}},
+		"contexts": []any{map[string]any{
+			"name":    context,
+			"context": map[string]any{"cluster": context, "user": context},
+		}},
+	}
+	data, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("writing kubeconfig: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package clustertest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// ErrToolsMissing reports that a binary the cluster needs is not installed or not built.
+var ErrToolsMissing = errors.New("clustertest: tools missing: run scripts/kube-tools")
+
+// BinDirEnv names the environment variable that points at the folder holding kube-apiserver,
+// etcd and kwok, overriding the default under the repository's .cache.
+const BinDirEnv = "RHIZOME_KUBE_BIN"
+
+// tools holds absolute paths of the programs a Cluster runs.
+type tools struct {
+	etcd, apiserver, kwok string
+	mariadbd, installDB   string
+}
+
+// findTools locates the programs, preferring binDir when it is set.
+func findTools(binDir string) (tools, error) {
+	if binDir == "" {
+		binDir = os.Getenv(BinDirEnv)
+	}
+	if binDir == "" {
+		d, err := defaultBinDir()
+		if err != nil {
+			return tools{}, err
+		}
+		binDir = d
+	}
+	t := tools{
+		etcd:      filepath.Join(binDir, "etcd"),
+		apiserver: filepath.Join(binDir, "kube-apiserver"),
+		kwok:      filepath.Join(binDir, "kwok"),
+	}
+	for _, p := range []string{t.etcd, t.apiserver, t.kwok} {
+		if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+			return tools{}, fmt.Errorf("%w (no executable %s)", ErrToolsMissing, p)
+		}
+	}
+	var err error
+	if t.mariadbd, err = lookSbin("mariadbd"); err != nil {
+		return tools{}, err
+	}
+	if t.installDB, err = lookSbin("mariadb-install-db"); err != nil {
+		return tools{}, err
+	}
+	return t, nil
+}
+
+// lookSbin finds a program on PATH or in the sbin folders a non-login PATH can lack.
+func lookSbin(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w (no %s: MariaDB from Debian)", ErrToolsMissing, name)
+}
+
+// defaultBinDir is where scripts/kube-tools puts the binaries for the versions it names.
+func defaultBinDir() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	v, err := readVersions(filepath.Join(root, "scripts", "kube-versions"))
+	if err != nil {
+		return "", err
+	}
+	key := v["K8S_VERSION"] + "-" + v["ETCD_VERSION"] + "-" + v["KWOK_VERSION"]
+	return filepath.Join(root, ".cache", "kube", key, "bin"), nil
+}
+
+// repoRoot walks up from the working directory (a test's package folder) to the folder that
+// holds scripts/kube-versions.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the repository root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "scripts", "kube-versions")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("%w (no scripts/kube-versions above the working directory; set %s)", ErrToolsMissing, BinDirEnv)
+		}
+		dir = parent
+	}
+}
+
+// readVersions parses the KEY=VALUE lines of scripts/kube-versions.
+func readVersions(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading tool versions: %w", err)
+	}
+	defer f.Close()
+	v := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if k, val, ok := strings.Cut(line, "="); ok {
+			v[k] = val
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading tool versions: %w", err)
+	}
+	for _, k := range []string{"K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION"} {
+		if v[k] == "" {
+			return nil, fmt.Errorf("reading tool versions: %s has no %s", path, k)
+		}
+	}
+	return v, nil
+}
