@@ -1,0 +1,205 @@
+package forward_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type psResult struct {
+	Running []struct {
+		PID      int    `json:"pid"`
+		Name     string `json:"name"`
+		State    string `json:"state"`
+		Restarts int    `json:"restarts"`
+		Attempt  int    `json:"attempt"`
+		Reason   string `json:"reason"`
+	} `json:"running"`
+	Count int `json:"count"`
+}
+
+func (u *user) ps() psResult {
+	u.t.Helper()
+	out, stderr, err := u.rhizome("ps", "--json")
+	if err != nil {
+		u.t.Fatalf("rhizome ps = %v: %s", err, stderr)
+	}
+	var r psResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		u.t.Fatalf("ps --json printed %q: %v", out, err)
+	}
+	return r
+}
+
+// portForwards counts kubectl port-forward processes serving a local port.
+func portForwards(port string) int {
+	out, _ := exec.Command("pgrep", "-f", "port-forward .* "+port+":").Output()
+	return len(strings.Fields(string(out)))
+}
+
+func TestForwardFirstReuseAndConcurrent(t *testing.T) {
+	u := newUser(t, 33306)
+	handle := u.mustForward()
+	if handle != "mysql://127.0.0.1:33306" {
+		t.Fatalf("rhizome forward = %q, want mysql://127.0.0.1:33306", handle)
+	}
+	if err := selectOne("33306"); err != nil {
+		t.Fatalf("SELECT 1 through the handle: %v", err)
+	}
+
+	// Asked again, and by eight clients at once: the same handle, one port-forward.
+	if again := u.mustForward(); again != handle {
+		t.Errorf("second forward = %q, want %q", again, handle)
+	}
+	var wg sync.WaitGroup
+	handles := make([]string, 8)
+	for i := range handles {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, _, _ := u.rhizome("forward", "na-prod", "bookkeeper")
+			handles[i] = out
+		}()
+	}
+	wg.Wait()
+	for i, h := range handles {
+		if h != handle {
+			t.Errorf("concurrent forward %d = %q, want %q", i, h, handle)
+		}
+	}
+	if n := portForwards("33306"); n != 1 {
+		t.Errorf("%d kubectl port-forward processes for port 33306, want 1", n)
+	}
+	ps := u.ps()
+	if ps.Count != 1 || ps.Running[0].Name != "na-prod/bookkeeper" || ps.Running[0].State != "ready" {
+		t.Errorf("ps = %+v, want one ready na-prod/bookkeeper", ps)
+	}
+
+	// --json and --exec work on the same forward.
+	out, _, err := u.rhizome("forward", "--json", "na-prod", "bookkeeper")
+	if err != nil || !strings.Contains(out, `"local_port": 33306`) || !strings.Contains(out, `"sql_connection": "clover-prod-databases:us-central1:billing-bookkeeper"`) {
+		t.Errorf("forward --json = %s, %v", out, err)
+	}
+	out, _, err = u.rhizome("forward", "--exec", "na-prod", "bookkeeper", "--", "sh", "-c", "echo $MYSQL_TCP_PORT")
+	if err != nil || out != "33306" {
+		t.Errorf("forward --exec printed %q, %v; want 33306", out, err)
+	}
+}
+
+func TestPortConflict(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:33316")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	u := newUser(t, 33316)
+
+	_, stderr, err := u.rhizome("forward", "--port", "33316", "na-prod", "bookkeeper")
+	if err == nil || !strings.Contains(stderr, "127.0.0.1:33316 is in use by another program") {
+		t.Errorf("forward --port 33316 with the port busy = %v, stderr %q; want a clear error", err, stderr)
+	}
+	out, stderr, err := u.rhizome("forward", "na-prod", "bookkeeper")
+	if err != nil || out != "mysql://127.0.0.1:33317" || !strings.Contains(stderr, "port 33316 was busy; na-prod/bookkeeper is on port 33317") {
+		t.Fatalf("forward with its port busy = %q, %v, stderr %q; want the next port, said on stderr", out, err, stderr)
+	}
+	if err := selectOne("33317"); err != nil {
+		t.Errorf("SELECT 1 through the moved port: %v", err)
+	}
+}
+
+func TestPodReplacedUnderLiveForward(t *testing.T) {
+	u := newUser(t, 33326)
+	handle := u.mustForward()
+	if err := selectOne("33326"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.ReplacePod(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	took := eventually(t, 60*time.Second, "SELECT 1 after the pod was replaced", func() error { return selectOne(portOf(handle)) })
+	t.Logf("the same handle worked again %v after the new pod was Running", took.Round(10*time.Millisecond))
+	eventually(t, 30*time.Second, "ps showing the restart", func() error {
+		ps := u.ps()
+		if ps.Count != 1 || ps.Running[0].Restarts < 1 || ps.Running[0].State != "ready" {
+			return fmt.Errorf("ps = %+v", ps)
+		}
+		return nil
+	})
+	if again := u.mustForward(); again != handle {
+		t.Errorf("forward after recovery = %q, want the same %q", again, handle)
+	}
+}
+
+func TestTargetDeadThenBack(t *testing.T) {
+	u := newUser(t, 33336)
+	u.mustForward()
+	if err := cluster.BreakTarget(); err != nil {
+		t.Fatal(err)
+	}
+	restored := false
+	defer func() {
+		if !restored {
+			cluster.RestoreTarget()
+		}
+	}()
+	eventually(t, 30*time.Second, "ps showing reconnecting", func() error {
+		ps := u.ps()
+		if ps.Count != 1 || ps.Running[0].State != "reconnecting" || ps.Running[0].Attempt < 1 || ps.Running[0].Reason == "" {
+			return fmt.Errorf("ps = %+v", ps)
+		}
+		return nil
+	})
+	if err := cluster.RestoreTarget(); err != nil {
+		t.Fatal(err)
+	}
+	restored = true
+	took := eventually(t, 60*time.Second, "SELECT 1 after the target came back", func() error { return selectOne("33336") })
+	t.Logf("ready again %v after the target came back", took.Round(10*time.Millisecond))
+	eventually(t, 30*time.Second, "ps showing ready", func() error {
+		if ps := u.ps(); ps.Count != 1 || ps.Running[0].State != "ready" {
+			return fmt.Errorf("ps = %+v", ps)
+		}
+		return nil
+	})
+}
+
+func TestKubectlMissing(t *testing.T) {
+	u := newUser(t, 33346, "RHIZOME_KUBECTL=/nonexistent/kubectl")
+	if _, _, err := u.rhizome("agent"); err != nil { // the agent reads RHIZOME_KUBECTL
+		t.Fatal(err)
+	}
+	out, stderr, err := u.rhizome("forward", "na-prod", "bookkeeper")
+	if err == nil || out != "" || !strings.Contains(stderr, "kubectl not found") || !strings.Contains(stderr, "RHIZOME_KUBECTL=/nonexistent/kubectl") {
+		t.Errorf("forward without kubectl = %q, %v, stderr %q; want a clear error", out, err, stderr)
+	}
+	if ps := u.ps(); ps.Count != 0 {
+		t.Errorf("ps after the failed forward = %+v, want nothing", ps)
+	}
+}
+
+func TestMissingDeploymentFailsFast(t *testing.T) {
+	u := newUser(t, 33356)
+	start := time.Now()
+	_, stderr, err := u.rhizome("forward", "nowhere", "bookkeeper")
+	if err == nil || !strings.Contains(stderr, "forward: failed") || !strings.Contains(stderr, `deployments.apps "no-such-deployment" not found`) {
+		t.Errorf("forward to a missing deployment = %v, stderr %q; want kubectl's reason", err, stderr)
+	}
+	t.Logf("failed after %v", time.Since(start).Round(10*time.Millisecond))
+	if ps := u.ps(); ps.Count != 0 {
+		t.Errorf("ps after the failed forward = %+v, want nothing live", ps)
+	}
+}
+
+func TestUnknownNames(t *testing.T) {
+	u := newUser(t, 33366)
+	for _, args := range [][]string{{"forward", "na-dev", "bookkeeper"}, {"forward", "na-prod", "ledger"}} {
+		if _, stderr, err := u.rhizome(args...); err == nil || !strings.Contains(stderr, "env: unknown name") {
+			t.Errorf("rhizome %v = %v, stderr %q; want an unknown-name error", args, err, stderr)
+		}
+	}
+}
