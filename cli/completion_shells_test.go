@@ -28,6 +28,20 @@ var interactiveShells = []interactiveShell{
 		},
 	},
 	{
+		// The README's one-step install: bash-completion loads the script on the first Tab.
+		name:   "bash bash-completion",
+		prompt: "bash$ ",
+		setup: func(t *testing.T, u *user) []string {
+			const bashCompletion = "/usr/share/bash-completion/bash_completion"
+			if _, err := os.Stat(bashCompletion); err != nil {
+				t.Fatalf("bash-completion is not installed: scripts/deps installs it (scripts/test runs it)")
+			}
+			writeFile(t, filepath.Join(u.dir, "data", "bash-completion", "completions", "rhizome"), u.rhizome("completion", "bash"))
+			writeFile(t, filepath.Join(u.home, ".bashrc"), "PS1='bash$ '\nsource "+bashCompletion+"\n")
+			return []string{"bash", "--noprofile", "--rcfile", filepath.Join(u.home, ".bashrc"), "-i"}
+		},
+	},
+	{
 		// The README's one-step install: the script as _rhizome in a directory of $fpath.
 		name:   "zsh fpath",
 		prompt: "zsh% ",
