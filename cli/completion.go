@@ -35,8 +35,8 @@ func completionCommand() *cli.Command {
    rhizome completion fish > ~/.config/fish/completions/rhizome.fish
 
 Completion offers commands, flags, environment names and aliases, databases, and the pids and
-names of running processes. It asks the agent only for those, never starts one, and offers
-nothing rather than wait when none answers.`,
+names of running processes. Only the last come from the agent: completion never starts one, and
+offers nothing rather than wait when none answers.`,
 		Action: runCompletion,
 	}
 }
