@@ -34,6 +34,11 @@ func Run(ctx context.Context, args []string) int {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
+	// Completion bypasses urfave/cli's parsing: a half-typed command line is not an error.
+	if words, ok := completionRequest(args); ok {
+		writeCompletions(ctx, stdout, app, words)
+		return exitOK
+	}
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
@@ -57,14 +62,13 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
-		Name:                 "rhizome",
-		Usage:                "always-working local access to databases behind Kubernetes",
-		Version:              Version,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		HideHelpCommand:      true,
-		EnableBashCompletion: true,
-		Suggest:              true,
+		Name:            "rhizome",
+		Usage:           "always-working local access to databases behind Kubernetes",
+		Version:         Version,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Suggest:         true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
 				Name:    "socket",
@@ -81,6 +85,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			logsCommand(),
 			stopCommand(),
 			versionCommand(),
+			completionCommand(),
 			sleeperChildCommand(),
 			simulateChildCommand(),
 		},

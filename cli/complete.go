@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -12,63 +15,271 @@ import (
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
+// completeCommand is the hidden command the shells' completion scripts call:
+//
+//	rhizome __complete WORD… CURRENT
+//
+// with the words after "rhizome" up to the cursor, the last being the word under completion
+// (empty after a space). It prints the candidates that start with CURRENT, one a line, and
+// nothing else: no error ever reaches the command line, and it always exits 0.
+const completeCommand = "__complete"
+
+// urfaveCompleteFlag is urfave/cli's completion protocol, kept working for its stock scripts:
+// the words before the cursor, the word under completion only when it starts with "-", then
+// this flag.
+const urfaveCompleteFlag = "--generate-bash-completion"
+
 // completionTimeout keeps a Tab press from hanging when the agent is wedged.
 const completionTimeout = 300 * time.Millisecond
 
-// completeForward offers environment names, then that environment's databases. Errors print
-// nothing: completion must never write into the command line.
-func completeForward(c *cli.Context) {
+// completionRequest recognises a completion request in args (args[0] is the program) and
+// returns the words to complete, the last being the word under completion.
+func completionRequest(args []string) ([]string, bool) {
+	if len(args) < 2 {
+		return nil, false
+	}
+	words := args[1:]
+	if words[0] == completeCommand {
+		words = words[1:]
+		if len(words) == 0 {
+			words = []string{""}
+		}
+		return words, true
+	}
+	last := len(words) - 1
+	if words[last] != urfaveCompleteFlag {
+		return nil, false
+	}
+	words = words[:last]
+	for _, w := range words {
+		if w == "--" {
+			return nil, false // urfave/cli too leaves everything after -- alone
+		}
+	}
+	if len(words) == 0 || !strings.HasPrefix(words[len(words)-1], "-") {
+		words = append(words[:len(words):len(words)], "")
+	}
+	return words, true
+}
+
+// argCompleter offers the next positional argument of a command, given the ones before it and
+// the agent's socket. It returns nil on any error.
+type argCompleter func(ctx context.Context, socket string, args []string) []string
+
+// argCompleters are the commands whose arguments complete; the others complete flags only.
+var argCompleters = map[string]argCompleter{
+	"forward":    completeForward,
+	"logs":       completeProcesses,
+	"stop":       completeProcesses,
+	"completion": completeShells,
+}
+
+// writeCompletions prints the candidates for words, one a line. It reads the environment's
+// config and, for the commands that name processes, asks the agent, but never starts one.
+func writeCompletions(ctx context.Context, w io.Writer, app *cli.App, words []string) {
+	for _, c := range completions(ctx, app, words) {
+		fmt.Fprintln(w, c)
+	}
+}
+
+// completions returns the candidates for the last of words, which are the command line after
+// "rhizome". It walks the words as urfave/cli parses them (Go's flag package: flags first, up
+// to the first other word or "--"), so it offers only what the command would accept there.
+func completions(ctx context.Context, app *cli.App, words []string) []string {
+	if len(words) == 0 {
+		words = []string{""}
+	}
+	cur, rest := words[len(words)-1], words[:len(words)-1]
+	app.Setup()
+	socket := os.Getenv(env.VarSock)
+	flags, visibleFlags := app.Flags, app.VisibleFlags()
+	commands, hasHelp := app.VisibleCommands(), !app.HideHelp
+	var cmd *cli.Command
+	for {
+		var values map[string]string
+		var awaiting, ended bool
+		rest, values, awaiting, ended = skipFlags(flags, rest)
+		if awaiting {
+			return nil // cur is a flag's value: nothing to offer for a port or a path
+		}
+		if v, ok := values["socket"]; ok && cmd == nil {
+			socket = v
+		}
+		if len(rest) == 0 && !ended && strings.HasPrefix(cur, "-") {
+			return withPrefix(flagNames(visibleFlags, hasHelp), cur)
+		}
+		if len(commands) == 0 {
+			break
+		}
+		if len(rest) == 0 {
+			var names []string
+			for _, c := range commands {
+				names = append(names, c.Names()...)
+			}
+			return withPrefix(names, cur)
+		}
+		next := findCommand(commands, rest[0])
+		if next == nil {
+			return nil
+		}
+		cmd, rest = next, rest[1:]
+		flags, visibleFlags, commands, hasHelp = cmd.Flags, cmd.VisibleFlags(), cmd.VisibleCommands(), !cmd.HideHelp
+	}
+	if cmd == nil {
+		return nil
+	}
+	complete := argCompleters[cmd.Name]
+	if complete == nil {
+		return nil
+	}
+	if socket == "" {
+		socket = env.DefaultSocket()
+	}
+	return withPrefix(complete(ctx, socket, rest), cur)
+}
+
+// skipFlags consumes the flags at the front of words as Go's flag package does and returns
+// the words after them, the flags' values by name, whether the last flag still awaits its value
+// (so the word under completion is that value), and whether "--" ended the flags.
+func skipFlags(flags []cli.Flag, words []string) (rest []string, values map[string]string, awaiting, ended bool) {
+	values = map[string]string{}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if w == "--" {
+			return words[i+1:], values, false, true
+		}
+		if len(w) < 2 || w[0] != '-' {
+			return words[i:], values, false, false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
+		f := findFlag(flags, name)
+		if f == nil || hasValue || !takesValue(f) {
+			values[name] = value
+			continue
+		}
+		if i+1 == len(words) {
+			return nil, values, true, false
+		}
+		i++
+		values[canonicalName(f)] = words[i]
+	}
+	return nil, values, false, false
+}
+
+func findFlag(flags []cli.Flag, name string) cli.Flag {
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return f
+			}
+		}
+	}
+	return nil
+}
+
+func canonicalName(f cli.Flag) string { return f.Names()[0] }
+
+// takesValue tells a flag that reads the next word (--port 3306) from a switch (--json).
+func takesValue(f cli.Flag) bool {
+	v, ok := f.(interface{ TakesValue() bool })
+	return ok && v.TakesValue()
+}
+
+func findCommand(commands []*cli.Command, name string) *cli.Command {
+	for _, c := range commands {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// flagNames spells flags as a person types them: -x for one letter, --name otherwise.
+func flagNames(flags []cli.Flag, withHelp bool) []string {
+	var out []string
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			out = append(out, dashed(n))
+		}
+	}
+	if withHelp && findFlag(flags, "help") == nil {
+		out = append(out, "--help", "-h")
+	}
+	return out
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// withPrefix keeps the candidates that start with prefix, each once, in order.
+func withPrefix(candidates []string, prefix string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range candidates {
+		if strings.HasPrefix(c, prefix) && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// completeForward offers environment names and aliases, then that environment's databases and
+// their aliases, from the built-in environments and the user's config.
+func completeForward(_ context.Context, _ string, args []string) []string {
+	if len(args) > 1 {
+		return nil
+	}
 	catalog, err := env.Load()
 	if err != nil {
-		return
+		return nil
 	}
-	switch c.NArg() {
-	case 0:
+	var out []string
+	if len(args) == 0 {
 		for _, e := range catalog.Environments() {
-			fmt.Fprintln(c.App.Writer, e.Name)
-			for _, a := range e.Aliases {
-				fmt.Fprintln(c.App.Writer, a)
-			}
+			out = append(out, e.Name)
+			out = append(out, e.Aliases...)
 		}
-	case 1:
-		e, err := catalog.Environment(c.Args().First())
-		if err != nil {
-			return
-		}
-		for _, n := range e.DatabaseNames() {
-			fmt.Fprintln(c.App.Writer, n)
-			for _, a := range e.Databases[n].Aliases {
-				fmt.Fprintln(c.App.Writer, a)
-			}
-		}
+		return out
 	}
+	e, err := catalog.Environment(args[0])
+	if err != nil {
+		return nil
+	}
+	for _, n := range e.DatabaseNames() {
+		out = append(out, n)
+		out = append(out, e.Databases[n].Aliases...)
+	}
+	return out
 }
 
 // completeProcesses offers the pids and names of live processes. It never starts an agent and
 // gives up quickly when none answers.
-func completeProcesses(c *cli.Context) {
-	if c.NArg() > 0 {
-		return
+func completeProcesses(ctx context.Context, socket string, args []string) []string {
+	if len(args) > 0 {
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(c.Context, completionTimeout)
+	ctx, cancel := context.WithTimeout(ctx, completionTimeout)
 	defer cancel()
-	client, err := rpc.Dial(ctx, socketPath(c))
+	client, err := rpc.Dial(ctx, socket)
 	if err != nil {
-		return
+		return nil
 	}
 	defer client.Close()
 	r, err := client.Ps(ctx)
 	if err != nil {
-		return
+		return nil
 	}
-	names := map[string]bool{}
+	var out []string
 	for _, p := range r.Running {
 		if p.PID > 0 {
-			fmt.Fprintln(c.App.Writer, strconv.Itoa(p.PID))
+			out = append(out, strconv.Itoa(p.PID))
 		}
-		if !names[p.Name] {
-			names[p.Name] = true
-			fmt.Fprintln(c.App.Writer, p.Name)
-		}
+		out = append(out, p.Name)
 	}
+	return out
 }

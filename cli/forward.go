@@ -36,8 +36,7 @@ With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward greets like
 			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
 			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL, MYSQL_HOST and MYSQL_TCP_PORT set"},
 		},
-		BashComplete: completeForward,
-		Action:       runForward,
+		Action: runForward,
 	}
 }
 

@@ -23,8 +23,7 @@ func logsCommand() *cli.Command {
 			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Value: 100, Usage: "how many recent lines to print"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
 		},
-		BashComplete: completeProcesses,
-		Action:       runLogs,
+		Action: runLogs,
 	}
 }
 

@@ -18,9 +18,8 @@ func stopCommand() *cli.Command {
 
    rhizome stop 93302
    rhizome stop sleeper`,
-		Flags:        []cli.Flag{jsonFlag()},
-		BashComplete: completeProcesses,
-		Action:       runStop,
+		Flags:  []cli.Flag{jsonFlag()},
+		Action: runStop,
 	}
 }
 

@@ -1,0 +1,104 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestAgentOutputInShells evaluates `rhizome agent`'s output for real in each shell, as the
+// profile line does, and then `rhizome agent -k`'s: the first must leave RHIZOME_SOCK and
+// RHIZOME_AGENT_PID exported with the agent's real socket and pid (so a rhizome run from that
+// shell finds it), the second must unset them.
+func TestAgentOutputInShells(t *testing.T) {
+	// Each script evaluates the lines, saves the environment a child sees and what the agent
+	// says of itself, then evaluates -k's lines and saves a child's environment again.
+	const (
+		shScript   = `eval "$(rhizome agent%[1]s)"; env > before; rhizome version --json > version; eval "$(rhizome agent -k%[1]s)"; env > after`
+		cshScript  = "eval `rhizome agent%[1]s`; env > before; rhizome version --json > version; eval `rhizome agent -k%[1]s`; env > after"
+		fishScript = `rhizome agent%[1]s | source; env > before; rhizome version --json > version; rhizome agent -k%[1]s | source; env > after`
+	)
+	tests := []struct {
+		name   string
+		shell  string // the shell that evaluates
+		flag   string // the syntax flag, or "" for the default from $SHELL
+		SHELL  string // $SHELL, which the flag overrides
+		script string
+	}{
+		{name: "sh default", shell: "sh", SHELL: "sh", script: shScript},
+		{name: "sh -s over a fish SHELL", shell: "sh", flag: " -s", SHELL: "fish", script: shScript},
+		{name: "bash default", shell: "bash", SHELL: "bash", script: shScript},
+		{name: "zsh default", shell: "zsh", SHELL: "zsh", script: shScript},
+		{name: "zsh -s over a tcsh SHELL", shell: "zsh", flag: " -s", SHELL: "tcsh", script: shScript},
+		{name: "csh default", shell: "csh", SHELL: "csh", script: cshScript},
+		{name: "tcsh default", shell: "tcsh", SHELL: "tcsh", script: cshScript},
+		{name: "tcsh -c over a bash SHELL", shell: "tcsh", flag: " -c", SHELL: "bash", script: cshScript},
+		{name: "fish default", shell: "fish", SHELL: "fish", script: fishScript},
+		{name: "fish --fish over an sh SHELL", shell: "fish", flag: " --fish", SHELL: "sh", script: fishScript},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			shell := requireProgram(t, tt.shell)
+			u := newUser(t)
+			u.setenv("SHELL", requireProgram(t, tt.SHELL))
+			script := fmt.Sprintf(tt.script, tt.flag)
+			out, err := u.command(shell, "-c", script).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s -c %q: %v\n%s", tt.shell, script, err, out)
+			}
+
+			var version struct {
+				Agent *agentInfo `json:"agent"`
+			}
+			if err := json.Unmarshal([]byte(readFile(t, u.home, "version")), &version); err != nil || version.Agent == nil {
+				t.Fatalf("rhizome version --json, run in %s after the eval, found no agent (%v); the shell said:\n%s", tt.shell, err, out)
+			}
+			a := version.Agent
+			if a.Socket != u.socket() {
+				t.Errorf("agent socket = %s, want the default %s", a.Socket, u.socket())
+			}
+			want := []string{"RHIZOME_AGENT_PID=" + strconv.Itoa(a.PID), "RHIZOME_SOCK=" + a.Socket}
+			if got := agentVars(readFile(t, u.home, "before")); !slices.Equal(got, want) {
+				t.Errorf("after eval, a child of %s sees %q, want %q", tt.shell, got, want)
+			}
+			if got := agentVars(readFile(t, u.home, "after")); len(got) > 0 {
+				t.Errorf("after eval of agent -k, a child of %s still sees %q, want both unset", tt.shell, got)
+			}
+			for _, want := range []string{fmt.Sprintf("Agent pid %d\n", a.PID), fmt.Sprintf("Agent pid %d killed\n", a.PID)} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("%s printed %q, want it to contain %q", tt.shell, out, want)
+				}
+			}
+			if _, err := os.Stat(u.socket()); !os.IsNotExist(err) {
+				t.Errorf("after agent -k, %s is still there (stat: %v)", u.socket(), err)
+			}
+		})
+	}
+}
+
+// agentVars picks the RHIZOME_SOCK and RHIZOME_AGENT_PID lines out of env's output, sorted.
+func agentVars(environ string) []string {
+	var vars []string
+	for _, line := range strings.Split(environ, "\n") {
+		if strings.HasPrefix(line, "RHIZOME_SOCK=") || strings.HasPrefix(line, "RHIZOME_AGENT_PID=") {
+			vars = append(vars, line)
+		}
+	}
+	slices.Sort(vars)
+	return vars
+}
+
+func readFile(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

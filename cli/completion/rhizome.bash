@@ -1,0 +1,19 @@
+# bash completion for rhizome.
+#
+# Load it from ~/.bashrc:   source <(rhizome completion bash)
+# or install it once:       rhizome completion bash > ~/.local/share/bash-completion/completions/rhizome
+#
+# The candidates come from rhizome itself: `rhizome __complete WORD…` gets the words after
+# "rhizome" up to the cursor and prints what may come next, one a line (commands, flags,
+# environments, databases, the pids and names of running processes). It prints nothing, never an
+# error, when it has nothing to offer, and never starts an agent.
+
+_rhizome() {
+	COMPREPLY=()
+	local line
+	while IFS= read -r line; do
+		COMPREPLY+=("$line")
+	done < <(command rhizome __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)
+}
+
+complete -F _rhizome rhizome

@@ -1,0 +1,17 @@
+# fish completion for rhizome.
+#
+# Install it once:                   rhizome completion fish > ~/.config/fish/completions/rhizome.fish
+# or load it from config.fish:       rhizome completion fish | source
+#
+# The candidates come from rhizome itself: `rhizome __complete WORD…` gets the words after
+# "rhizome" up to the cursor and prints what may come next, one a line (commands, flags,
+# environments, databases, the pids and names of running processes). It prints nothing, never an
+# error, when it has nothing to offer, and never starts an agent.
+
+function __rhizome_complete
+    set -l words (commandline -opc)
+    set -e words[1]
+    command rhizome __complete $words (commandline -ct) 2>/dev/null
+end
+
+complete -c rhizome -f -a '(__rhizome_complete)'
