@@ -77,6 +77,13 @@ func (s *session) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2
 		}
 	case rpc.MethodUnsubscribe:
 		result, err = s.unsubscribe(req.Params)
+	case rpc.MethodShutdown:
+		// The reply must be on the wire before the agent starts closing connections.
+		if err = rpc.DecodeParams(req.Params, &struct{}{}); err == nil {
+			s.reply(ctx, conn, req, rpc.Empty{}, nil)
+			_ = s.agent.Shutdown(ctx)
+			return
+		}
 	default:
 		result, err = rpc.Dispatch(ctx, s.agent, req.Method, req.Params)
 	}

@@ -100,8 +100,9 @@ func (a *Agent) Logs(_ context.Context, p rpc.LogsParams) (rpc.LogsResult, error
 	return rpc.LogsResult{Lines: toLogLines(a.sup.Logs(filter, n))}, nil
 }
 
-// Shutdown implements rpc.Service. The reply goes out first; the daemon's main loop then closes
-// the agent.
+// Shutdown implements rpc.Service: it asks the daemon's main loop to close the agent. Over the
+// wire, the session replies before calling it, so the client hears back before its
+// connection closes.
 func (a *Agent) Shutdown(context.Context) error {
 	a.log.Info("shutdown requested by a client")
 	a.requestShutdown()

@@ -106,7 +106,9 @@ func warnOnProtocol(c *cli.Context, v rpc.VersionResult) {
 func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	cfg := agent.Config{
 		Socket:    socket,
-		StrictDir: c.String("a") == "",
+		// The default directory is rhizome's own, so it must be private; a directory the user
+		// named with -a is theirs to choose (as with ssh-agent -a).
+		StrictDir: socket == env.DefaultSocket(),
 		LogFile:   env.LogFile(),
 		Version:   Version,
 	}
@@ -175,11 +177,7 @@ func shutdownAt(ctx context.Context, socket string) (int, error) {
 		return 0, err
 	}
 	if err := client.Shutdown(ctx); err != nil {
-		// The agent may close the connection before its reply gets out; that is the shutdown
-		// going ahead, not a failure. Only an agent that still answers refused it.
-		if _, alive := client.Version(ctx); alive == nil {
-			return 0, err
-		}
+		return 0, err
 	}
 	select {
 	case <-client.Done():

@@ -52,5 +52,8 @@ func dialOrStart(c *cli.Context) (*rpc.Client, error) {
 	if started {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: started agent pid %d on %s (add eval \"$(rhizome agent)\" to your shell profile)\n", v.PID, v.Socket)
 	}
+	// A fresh deadline: starting the agent may have used up the first one.
+	ctx, cancel = context.WithTimeout(c.Context, dialTimeout)
+	defer cancel()
 	return rpc.Dial(ctx, socket)
 }

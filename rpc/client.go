@@ -13,8 +13,9 @@ import (
 )
 
 // ErrNoAgent means nothing answers on the socket: no agent runs there, or a dead one left its
-// socket behind.
-var ErrNoAgent = errors.New("rpc: no agent answering")
+// socket behind. Its text reads as the start of a sentence for people ("no agent answering at
+// PATH: …"), not with a package prefix, because the CLI shows it as it is.
+var ErrNoAgent = errors.New("no agent answering")
 
 // Client is a typed connection to the agent. It is safe for concurrent use; Close releases it
 // and ends its subscriptions.
