@@ -105,7 +105,7 @@ func warnOnProtocol(c *cli.Context, v rpc.VersionResult) {
 // serveAgent runs the daemon in this process until a signal or a shutdown request.
 func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	cfg := agent.Config{
-		Socket:    socket,
+		Socket: socket,
 		// The default directory is rhizome's own, so it must be private; a directory the user
 		// named with -a is theirs to choose (as with ssh-agent -a).
 		StrictDir: socket == env.DefaultSocket(),
