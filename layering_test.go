@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// allowedImports is who may import whom among rhizome's packages (see ../shared/DESIGN.md):
+// the wire contract, the supervisor and the environments stand alone; the agent composes
+// them; the CLI talks to the agent through rpc and imports agent and forward only to run the
+// daemon and the simulated-forward child in its own binary.
+var allowedImports = map[string][]string{
+	"":                    {"cli"},
+	"rpc":                 {},
+	"proc":                {},
+	"env":                 {"rpc"},
+	"forward":             {"proc"},
+	"forward/clustertest": {},
+	"agent":               {"rpc", "proc", "forward", "env"},
+	"cli":                 {"rpc", "env", "agent", "forward"},
+}
+
+// TestLayering fails when a package imports a rhizome package it should not, as `go list`
+// sees the non-test imports.
+func TestLayering(t *testing.T) {
+	const module = "github.com/rhizome-dev/rhizome"
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		allowed, known := allowedImports[pkg]
+		if !known {
+			t.Errorf("package %q is not in allowedImports: decide what it may import", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			dep, ours := strings.CutPrefix(imp, module+"/")
+			if ours && !slices.Contains(allowed, dep) {
+				t.Errorf("%s imports %s; allowed: %v", fields[0], dep, allowed)
+			}
+		}
+	}
+}
