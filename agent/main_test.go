@@ -1,18 +1,40 @@
 package agent
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 )
 
+// helperEnv, set in a child's environment, makes the test binary act as the helper it names
+// instead of running tests (the TestHelperProcess pattern).
+const helperEnv = "RHIZOME_AGENT_TEST_HELPER"
+
+// chattyEnv makes the sleeper child print that many lines as fast as it can instead of 0 to 4.
+const chattyEnv = "RHIZOME_TEST_CHATTY_LINES"
+
 // TestMain doubles as the sleeper child: the agent under test runs this binary with
-// SleeperCommand, as the real agent runs the rhizome binary.
+// SleeperCommand, as the real agent runs the rhizome binary. It also runs the helpers that
+// tests start as other processes, e.g. as another uid.
 func TestMain(m *testing.M) {
+	if h := os.Getenv(helperEnv); h != "" {
+		os.Exit(helperProcess(h, os.Args[1:]))
+	}
 	if len(os.Args) > 1 && os.Args[1] == SleeperCommand {
+		if n, err := strconv.Atoi(os.Getenv(chattyEnv)); err == nil {
+			w := bufio.NewWriterSize(os.Stdout, 4096)
+			for i := range n {
+				fmt.Fprintf(w, "line %d\n", i)
+			}
+			w.Flush()
+			os.Exit(0)
+		}
 		for i := 0; i < 5; i++ {
 			if i > 0 {
 				time.Sleep(sleeperInterval())
@@ -22,6 +44,36 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
+}
+
+// helperProcess runs the helper named h.
+func helperProcess(h string, args []string) int {
+	switch h {
+	case "dial": // dial SOCKET: send a version call, print every line the agent sends, then EOF
+		c, err := net.Dial("unix", args[0])
+		if err != nil {
+			fmt.Printf("dial error: %v\n", err)
+			return 1
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		fmt.Fprintln(c, `{"jsonrpc":"2.0","id":1,"method":"version"}`)
+		sc := bufio.NewScanner(c)
+		for sc.Scan() {
+			fmt.Println(sc.Text())
+			if os.Getenv("HELPER_ONE_LINE") != "" {
+				return 0
+			}
+		}
+		if err := sc.Err(); err != nil {
+			fmt.Printf("read error: %v\n", err)
+			return 1
+		}
+		fmt.Println("EOF")
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "unknown helper %q\n", h)
+	return 2
 }
 
 func sleeperInterval() time.Duration {
