@@ -95,7 +95,11 @@ func (s *lineStream) readLine() ([]byte, error) {
 	tooLarge := false
 	for {
 		chunk, err := s.r.ReadSlice('\n')
-		if !tooLarge && len(s.buf)+len(chunk) > MaxFrame {
+		n := len(chunk)
+		if err == nil {
+			n-- // the newline ends the line; it is not part of it
+		}
+		if !tooLarge && len(s.buf)+n > MaxFrame {
 			tooLarge, s.buf = true, s.buf[:0]
 		}
 		if !tooLarge {
