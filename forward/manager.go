@@ -137,7 +137,8 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFailed, err)
+		// %w twice: callers can still tell proc's limit or shutdown from a failed chain.
+		return nil, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	e.proc = pr
 	m.forwards[r.key()] = e
