@@ -182,7 +182,7 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 }
 
 // watch wraps spec's hooks to learn how the first start goes: after firstTries failures before
-// the forward was ever ready, the process is stopped and Forward reports the first reason.
+// the forward was ever ready, the process gives up (state failed) and Forward reports why.
 func (e *entry) watch(spec *proc.Spec) {
 	prepare, ready := spec.Prepare, spec.Ready
 	spec.Prepare = func(ctx context.Context, p *proc.Process) ([]string, error) {
@@ -217,7 +217,9 @@ func (e *entry) failed(p *proc.Process, err error) {
 	}
 	e.firstErr = err
 	close(e.gaveUp)
-	go func() { _ = p.Stop(context.Background()) }() // not from this hook: Stop waits for it
+	// Failed, not Stopped, so ps keeps it with the reason and its last lines. Not from this
+	// hook: GiveUp waits for it.
+	go func() { _ = p.GiveUp(context.Background(), err.Error()) }()
 }
 
 func (e *entry) firstError() error {
