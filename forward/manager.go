@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -83,6 +84,9 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	}
 	if r.LocalPort == 0 {
 		r.LocalPort = defaultLocalPort
+	}
+	if len(r.ConnectCommand) == 0 {
+		r.ConnectCommand = env.DefaultConnectCommand
 	}
 	if err := r.validate(); err != nil {
 		return Handle{}, err
