@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -89,3 +90,14 @@ func gone(pid int) bool {
 
 // umask sets the process's umask and returns the old one.
 func umask(mask int) int { return syscall.Umask(mask) }
+
+// freePort returns a local TCP port nothing listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
