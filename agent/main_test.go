@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,8 +18,12 @@ import (
 // instead of running tests (the TestHelperProcess pattern).
 const helperEnv = "RHIZOME_AGENT_TEST_HELPER"
 
-// chattyEnv makes the sleeper child print that many lines as fast as it can instead of 0 to 4.
-const chattyEnv = "RHIZOME_TEST_CHATTY_LINES"
+// chattyEnv makes the sleeper child print that many lines as fast as it can instead of 0 to 4;
+// with chattyPhaseEnv also set, it waits for a SIGUSR1 after every that many lines.
+const (
+	chattyEnv      = "RHIZOME_TEST_CHATTY_LINES"
+	chattyPhaseEnv = "RHIZOME_TEST_CHATTY_PHASE"
+)
 
 // TestMain doubles as the sleeper child: the agent under test runs this binary with
 // SleeperCommand, as the real agent runs the rhizome binary. It also runs the helpers that
@@ -28,12 +34,7 @@ func TestMain(m *testing.M) {
 	}
 	if len(os.Args) > 1 && os.Args[1] == SleeperCommand {
 		if n, err := strconv.Atoi(os.Getenv(chattyEnv)); err == nil {
-			w := bufio.NewWriterSize(os.Stdout, 4096)
-			for i := range n {
-				fmt.Fprintf(w, "line %d\n", i)
-			}
-			w.Flush()
-			os.Exit(0)
+			os.Exit(chatty(n))
 		}
 		for i := 0; i < 5; i++ {
 			if i > 0 {
@@ -74,6 +75,28 @@ func helperProcess(h string, args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "unknown helper %q\n", h)
 	return 2
+}
+
+// chatty prints n lines, pausing for a SIGUSR1 after each phase when chattyPhaseEnv is set.
+func chatty(n int) int {
+	phase, _ := strconv.Atoi(os.Getenv(chattyPhaseEnv))
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	w := bufio.NewWriterSize(os.Stdout, 4096)
+	for i := range n {
+		fmt.Fprintf(w, "line %d\n", i)
+		if phase > 0 && (i+1)%phase == 0 && i+1 < n {
+			w.Flush()
+			select {
+			case <-usr1:
+			case <-time.After(time.Minute):
+				fmt.Fprintln(os.Stderr, "no SIGUSR1 for a minute")
+				return 3
+			}
+		}
+	}
+	w.Flush()
+	return 0
 }
 
 func sleeperInterval() time.Duration {
