@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
 // startAgentWith is startAgent with the config changed by mod before Start.
@@ -100,4 +103,14 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// rpcLogsAll asks for the last lines of every process.
+var rpcLogsAll = rpc.LogsParams{Lines: 20}
+
+// dialQuiet is dialAgent for goroutines other than the test's: it returns the error.
+func dialQuiet(socket string) (*rpc.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return rpc.Dial(ctx, socket)
 }
