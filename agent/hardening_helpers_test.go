@@ -66,7 +66,16 @@ func (b baseline) waitBack(t *testing.T, after string) {
 			return
 		}
 	}
-	t.Errorf("after %s: %d fds and %d goroutines, want back to %d and %d", after, fds, gs, b.fds, b.goroutines)
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	fdList := ""
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		for _, e := range ents {
+			target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+			fdList += e.Name() + " -> " + target + "\n"
+		}
+	}
+	t.Errorf("after %s: %d fds and %d goroutines, want back to %d and %d; fds:\n%s\ngoroutines:\n%s", after, fds, gs, b.fds, b.goroutines, fdList, buf)
 }
 
 // agentLog returns the agent's logfile as written so far.
