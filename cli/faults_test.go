@@ -256,3 +256,44 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// TestKill9DuringForwardLeavesNoKubectl kills the real agent while a forward's connection
+// command runs in the pod (a kubectl exec that takes its time): that kubectl must die with
+// the agent too, like the supervised children.
+func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
+	dir, err := os.MkdirTemp("", "rzkube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	pidFile := filepath.Join(dir, "exec.pid")
+	kubectl := filepath.Join(dir, "kubectl")
+	// kubectl exec records its pid and becomes a long sleep; everything else says nothing.
+	script := "#!/bin/sh\ncase \"$5\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
+	if err := os.WriteFile(kubectl, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u := newUserEnv(t, "RHIZOME_KUBECTL="+kubectl)
+	agent := agentPID(t, u.must("agent", "-s"))
+	forward := u.command("forward", "na-prod", "bookkeeper")
+	if err := forward.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer forward.Wait()
+	defer forward.Process.Kill()
+
+	var execPID int
+	eventually(t, "kubectl exec to run", func() bool {
+		b, err := os.ReadFile(pidFile)
+		execPID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && execPID > 0
+	})
+	t.Cleanup(func() { _ = syscall.Kill(execPID, syscall.SIGKILL) })
+	if ppid := parentOf(execPID); ppid != agent {
+		t.Fatalf("kubectl exec %d has parent %d, want the agent %d", execPID, ppid, agent)
+	}
+	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "kubectl exec gone with the agent", func() bool { return gone(execPID) })
+}
