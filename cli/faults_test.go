@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,12 +55,21 @@ func (u *userEnv) command(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// runTimeout bounds one rhizome command in these tests: a hang fails the test, not the run.
+const runTimeout = time.Minute
+
 // run runs rhizome with args and returns its stdout; an error carries stderr.
 func (u *userEnv) run(args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := u.command(args...)
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "rhizome"), args...)
+	cmd.Env = u.vars
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("still running after %v: %w", runTimeout, err)
+	}
 	if err != nil {
 		return stdout.String(), &cmdError{args, err, stderr.String()}
 	}
@@ -296,4 +307,31 @@ func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "kubectl exec gone with the agent", func() bool { return gone(execPID) })
+}
+
+// TestDeadStartLockHolder leaves the start lock to a process killed while holding it, as a
+// `rhizome agent` killed mid-start would: the next `rhizome agent` must not wait for it.
+func TestDeadStartLockHolder(t *testing.T) {
+	u := newUserEnv(t)
+	if err := os.MkdirAll(filepath.Dir(u.socket), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lockPath := u.socket + ".start"
+	holder := exec.Command("flock", "--no-fork", lockPath, "sleep", "600")
+	if err := holder.Start(); err != nil {
+		t.Fatalf("flock (util-linux; see scripts/deps): %v", err)
+	}
+	defer holder.Wait()
+	defer holder.Process.Kill()
+	// Held once another taker fails at once.
+	eventually(t, "the start lock held", func() bool {
+		return exec.Command("flock", "--nonblock", lockPath, "true").Run() != nil
+	})
+	if err := holder.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	pid := agentPID(t, u.must("agent", "-s"))
+	if gone(pid) {
+		t.Errorf("agent %d is not running", pid)
+	}
 }
