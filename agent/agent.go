@@ -29,8 +29,10 @@ type Config struct {
 	Version   string    // the binary's version, reported by the version method
 	// Executable runs the sleeper and simulated-forward children; default os.Executable().
 	Executable string
-	MaxConns   int           // concurrent client connections; default 1024
-	Grace      time.Duration // TERM→KILL grace for children; default 5 s
+	MaxConns   int // concurrent client connections; default 1024
+	// MaxProcesses bounds the supervised processes alive at once; default proc's, 1000.
+	MaxProcesses int
+	Grace        time.Duration // TERM→KILL grace for children; default 5 s
 	// HealthInterval is how often ready forwards are checked end to end; default 10 s.
 	HealthInterval time.Duration
 	// Simulate makes every forward simulated (RHIZOME_SIMULATE=true in the agent's environment).
@@ -95,9 +97,10 @@ func Start(cfg Config) (*Agent, error) {
 		shutdownReq: make(chan struct{}),
 	}
 	a.sup = proc.New(proc.Options{
-		Sink:  lf,
-		Grace: cfg.Grace,
-		Logf:  func(format string, args ...any) { log.Warnf(format, args...) },
+		Sink:         lf,
+		Grace:        cfg.Grace,
+		MaxProcesses: cfg.MaxProcesses,
+		Logf:         func(format string, args ...any) { log.Warnf(format, args...) },
 	})
 	a.forwards = forward.NewManager(a.sup, forward.Options{
 		Executable:     cfg.Executable,

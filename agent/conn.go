@@ -43,9 +43,13 @@ func refuse(c net.Conn, code int64, msg string) {
 // serveConn runs one client connection until it closes, then ends its subscriptions.
 func (a *Agent) serveConn(c *net.UnixConn) {
 	s := &session{agent: a, subs: map[int64]*subscription{}}
-	conn := jsonrpc2.NewConn(a.ctx, rpc.NewServerStream(c), jsonrpc2.AsyncHandler(s),
+	stream := rpc.NewServerStream(c)
+	conn := jsonrpc2.NewConn(a.ctx, stream, jsonrpc2.AsyncHandler(s),
 		jsonrpc2.SetLogger(logrusPrintf{a.log}))
 	<-conn.DisconnectNotify()
+	if stream.Stalled() {
+		a.log.Warn("disconnected a client that stopped reading")
+	}
 	s.closeAll()
 	a.mu.Lock()
 	delete(a.conns, c)

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/proc"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -28,6 +29,9 @@ func toHandle(h forward.Handle) rpc.Handle {
 
 // forwardError gives forward's errors the rpc codes clients test for.
 func forwardError(err error) error {
+	if errors.Is(err, proc.ErrTooMany) || errors.Is(err, proc.ErrShutdown) {
+		return mapProcErr(err) // the agent's limit or state, not the forward's fault
+	}
 	for _, m := range []struct{ from, to error }{
 		{forward.ErrInvalid, rpc.ErrInvalidParams},
 		{forward.ErrPortInUse, rpc.ErrPortInUse},

@@ -10,30 +10,7 @@ import (
 func TestBadInput(t *testing.T) {
 	a := startAgent(t)
 	rc := dialRaw(t, a.Socket())
-	tests := []struct {
-		name     string
-		line     string
-		wantID   string
-		wantCode int64
-		wantMsg  string
-	}{
-		{"not JSON", `{"jsonrpc":"2.0","id":1,"method":`, "null", -32700, "parse error"},
-		{"plain text", `hello agent`, "null", -32700, "one JSON-RPC 2.0 object per line"},
-		{"batch", `[{"jsonrpc":"2.0","id":1,"method":"ps"}]`, "null", -32600, "batch requests are not supported"},
-		{"string", `"ps"`, "null", -32600, "want a JSON-RPC 2.0 object"},
-		{"no method", `{"jsonrpc":"2.0","id":7}`, "7", -32600, `invalid request: no "method" field`},
-		{"method not string", `{"jsonrpc":"2.0","id":11,"method":5}`, "11", -32600, `"method" must be a string`},
-		{"object id", `{"jsonrpc":"2.0","id":{"a":1},"method":"ps"}`, "null", -32600, "invalid request"},
-		{"unknown method", `{"jsonrpc":"2.0","id":2,"method":"launch"}`, "2", -32601, `unknown method "launch"; the agent serves: forward, logs, ps,`},
-		{"wrong type", `{"jsonrpc":"2.0","id":3,"method":"stop","params":{"target":5}}`, "3", -32602, `field "target" wants string, got number`},
-		{"positional params", `{"jsonrpc":"2.0","id":4,"method":"stop","params":["5"]}`, "4", -32602, "want a JSON object with named fields"},
-		{"unknown field", `{"jsonrpc":"2.0","id":5,"method":"ps","params":{"all":true}}`, "5", -32602, `unknown field "all"`},
-		{"empty stop", `{"jsonrpc":"2.0","id":"s","method":"stop","params":{}}`, `"s"`, -32602, "stop needs a target"},
-		{"flag as context", `{"jsonrpc":"2.0","id":6,"method":"forward","params":{"kube_context":"--kubeconfig=/x","kube_namespace":"n","kube_deployment":"d","sql_connection":"p:r:i"}}`, "6", -32602, `kube_context "--kubeconfig=/x" is not a Kubernetes name`},
-		{"shell in command", `{"jsonrpc":"2.0","id":8,"method":"forward","params":{"kube_context":"c","kube_namespace":"n","kube_deployment":"d","sql_connection":"p:r:i","connect_command":["sh","-c","rm -rf /"]}}`, "8", -32602, "connect_command word"},
-		{"huge line", `{"jsonrpc":"2.0","id":9,"method":"ps","params":{"x":"` + strings.Repeat("a", 3<<20) + `"}}`, "null", -32600, "longer than 1048576 bytes"},
-	}
-	for _, tt := range tests {
+	for _, tt := range badInputs {
 		t.Run(tt.name, func(t *testing.T) {
 			rc.send(tt.line)
 			r := rc.read()
@@ -57,4 +34,30 @@ func TestBadInput(t *testing.T) {
 	if _, err := c.Ps(t.Context()); err != nil {
 		t.Errorf("Ps() on a second connection = %v", err)
 	}
+}
+
+// badInputs are lines a confused client or a person at socat might send, with the error
+// each must get.
+var badInputs = []struct {
+	name     string
+	line     string
+	wantID   string
+	wantCode int64
+	wantMsg  string
+}{
+	{"not JSON", `{"jsonrpc":"2.0","id":1,"method":`, "null", -32700, "parse error"},
+	{"plain text", `hello agent`, "null", -32700, "one JSON-RPC 2.0 object per line"},
+	{"batch", `[{"jsonrpc":"2.0","id":1,"method":"ps"}]`, "null", -32600, "batch requests are not supported"},
+	{"string", `"ps"`, "null", -32600, "want a JSON-RPC 2.0 object"},
+	{"no method", `{"jsonrpc":"2.0","id":7}`, "7", -32600, `invalid request: no "method" field`},
+	{"method not string", `{"jsonrpc":"2.0","id":11,"method":5}`, "11", -32600, `"method" must be a string`},
+	{"object id", `{"jsonrpc":"2.0","id":{"a":1},"method":"ps"}`, "null", -32600, "invalid request"},
+	{"unknown method", `{"jsonrpc":"2.0","id":2,"method":"launch"}`, "2", -32601, `unknown method "launch"; the agent serves: forward, logs, ps,`},
+	{"wrong type", `{"jsonrpc":"2.0","id":3,"method":"stop","params":{"target":5}}`, "3", -32602, `field "target" wants string, got number`},
+	{"positional params", `{"jsonrpc":"2.0","id":4,"method":"stop","params":["5"]}`, "4", -32602, "want a JSON object with named fields"},
+	{"unknown field", `{"jsonrpc":"2.0","id":5,"method":"ps","params":{"all":true}}`, "5", -32602, `unknown field "all"`},
+	{"empty stop", `{"jsonrpc":"2.0","id":"s","method":"stop","params":{}}`, `"s"`, -32602, "stop needs a target"},
+	{"flag as context", `{"jsonrpc":"2.0","id":6,"method":"forward","params":{"kube_context":"--kubeconfig=/x","kube_namespace":"n","kube_deployment":"d","sql_connection":"p:r:i"}}`, "6", -32602, `kube_context "--kubeconfig=/x" is not a Kubernetes name`},
+	{"shell in command", `{"jsonrpc":"2.0","id":8,"method":"forward","params":{"kube_context":"c","kube_namespace":"n","kube_deployment":"d","sql_connection":"p:r:i","connect_command":["sh","-c","rm -rf /"]}}`, "8", -32602, "connect_command word"},
+	{"huge line", `{"jsonrpc":"2.0","id":9,"method":"ps","params":{"x":"` + strings.Repeat("a", 3<<20) + `"}}`, "null", -32600, "longer than 1048576 bytes"},
 }

@@ -74,8 +74,8 @@ func (s *session) unsubscribe(params *json.RawMessage) (any, error) {
 }
 
 // start pumps lines to the client until the subscription or the connection ends. A client that
-// stops reading blocks only this pump; the supervisor then drops the subscription as lagging
-// and the write deadline of the stream ends the connection.
+// stops reading blocks only this pump; the supervisor drops the subscription as lagging once
+// its queue is full, and the write deadline of the stream ends the connection.
 func (sub *subscription) start(conn *jsonrpc2.Conn) {
 	sub.agent.wg.Add(1)
 	go func() {

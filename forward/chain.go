@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -127,10 +128,33 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				return fmt.Errorf("no MySQL greeting through 127.0.0.1:%d within %v: %v", c.localPort, readyWait, err)
 			}
-			return ctx.Err()
+			return endedEarly(p)
 		case <-time.After(wait):
 		}
 	}
+}
+
+// endedEarly says why the readiness check ended before a greeting: the port-forward exited
+// (or the forward is being stopped). proc has all of the child's output in the ring by the
+// time the hook's ctx ends, so kubectl's last words can be quoted; its last stderr line is
+// the one that says what went wrong.
+func endedEarly(p *proc.Process) error {
+	pid := p.Info().PID
+	var lastOut, lastErr string
+	for _, l := range p.Lines(50) {
+		switch {
+		case l.PID != pid:
+		case l.Stream == proc.Stderr:
+			lastErr = l.Text
+		case l.Stream == proc.Stdout:
+			lastOut = l.Text
+		}
+	}
+	last := cmp.Or(lastErr, lastOut)
+	if last == "" {
+		return errors.New("the port-forward exited before the forward was ready")
+	}
+	return fmt.Errorf("the port-forward exited before the forward was ready: %s", last)
 }
 
 // health checks the whole chain again; the traffic also keeps the port-forward's stream from

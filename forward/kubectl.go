@@ -53,6 +53,7 @@ func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
 	argv := k.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), k.env()...)
+	cmd.SysProcAttr = dieWithAgent()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -84,6 +85,9 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	if r.LocalPort == 0 {
 		r.LocalPort = defaultLocalPort
 	}
+	if len(r.ConnectCommand) == 0 {
+		r.ConnectCommand = env.DefaultConnectCommand
+	}
 	if err := r.validate(); err != nil {
 		return Handle{}, err
 	}
@@ -137,7 +141,8 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrFailed, err)
+		// %w twice: callers can still tell proc's limit or shutdown from a failed chain.
+		return nil, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	e.proc = pr
 	m.forwards[r.key()] = e
@@ -181,7 +186,7 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 }
 
 // watch wraps spec's hooks to learn how the first start goes: after firstTries failures before
-// the forward was ever ready, the process is stopped and Forward reports the first reason.
+// the forward was ever ready, the process gives up (state failed) and Forward reports why.
 func (e *entry) watch(spec *proc.Spec) {
 	prepare, ready := spec.Prepare, spec.Ready
 	spec.Prepare = func(ctx context.Context, p *proc.Process) ([]string, error) {
@@ -216,7 +221,9 @@ func (e *entry) failed(p *proc.Process, err error) {
 	}
 	e.firstErr = err
 	close(e.gaveUp)
-	go func() { _ = p.Stop(context.Background()) }() // not from this hook: Stop waits for it
+	// Failed, not Stopped, so ps keeps it with the reason and its last lines. Not from this
+	// hook: GiveUp waits for it.
+	go func() { _ = p.GiveUp(context.Background(), err.Error()) }()
 }
 
 func (e *entry) firstError() error {

@@ -3,6 +3,9 @@ package forward
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // kubeNameRE is what rhizome passes to kubectl as a context, namespace or deployment: nothing
@@ -15,6 +18,9 @@ var instanceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]{0,200}:[a-z0-9-]+:[a-z
 // argRE is what a word of the connection command may be: a path or a plain option, no shell
 // metacharacters, since some connection scripts hand their arguments to a shell.
 var argRE = regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]{1,512}$`)
+
+// maxNameLen bounds a forward's label, which every log line and ps row repeats.
+const maxNameLen = 200
 
 // validate refuses anything that would not reach kubectl as the plain name it claims to be.
 func (r Request) validate() error {
@@ -40,6 +46,11 @@ func (r Request) validate() error {
 		if _, err := compilePattern(r.PortPattern, r.SQLConnection); err != nil {
 			return err
 		}
+	}
+	// The name is written into the logfile and terminals: a newline in it would forge log
+	// lines, an escape sequence would drive the terminal of whoever runs ps or logs.
+	if len(r.Name) > maxNameLen || !utf8.ValidString(r.Name) || strings.ContainsFunc(r.Name, unicode.IsControl) {
+		return fmt.Errorf("%w: name %q: want at most %d printable characters", ErrInvalid, r.Name, maxNameLen)
 	}
 	if r.Kubeconfig != "" && !argRE.MatchString(r.Kubeconfig) {
 		return fmt.Errorf("%w: kubeconfig %q: want plain paths separated by ':'", ErrInvalid, r.Kubeconfig)

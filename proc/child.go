@@ -30,7 +30,8 @@ type child struct {
 	argv    []string
 
 	// ctx is given to Ready and Health; wait cancels it when the child has
-	// exited, requestStop (through p's ctx) when the process is stopped.
+	// exited and its output is read, requestStop (through p's ctx) when the
+	// process is stopped.
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -186,8 +187,10 @@ func (c *child) wait() {
 		waitErr = c.cmd.Wait()
 	}
 	c.ended = time.Now()
-	c.cancel()
+	// Drained before the hooks' ctx ends: a Ready or Health hook that sees its ctx end
+	// because the child exited finds all of the child's output in Lines, and can say why.
 	c.drain()
+	c.cancel()
 	c.exitCode, c.exitDesc = exitStatus(c.cmd.ProcessState, waitErr)
 	status := c.exitDesc
 	if ps := c.cmd.ProcessState; ps != nil && ps.Exited() {

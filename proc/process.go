@@ -47,7 +47,8 @@ type Process struct {
 	exitDesc    string
 	reason      string
 	stopping    bool
-	dismissed   bool // a Failed process that was Stopped: no longer listed
+	giveUp      string // set by GiveUp: the stop ends in Failed with this reason
+	dismissed   bool   // a Failed process that was Stopped: no longer listed
 }
 
 func newProcess(ctx context.Context, s *Supervisor, id int64, spec Spec) *Process {
@@ -139,11 +140,33 @@ func (p *Process) Stop(ctx context.Context) error {
 	}
 }
 
+// GiveUp stops the process as Stop does, but ends it Failed with reason, as
+// if its restart policy had given up: it stays in List, with the reason and
+// its last lines, until it is Stopped or Retain expires. It is for owners
+// that know further attempts are pointless. On a process already stopping or
+// terminal it only waits, like Stop, and changes nothing.
+func (p *Process) GiveUp(ctx context.Context, reason string) error {
+	if reason == "" {
+		reason = "given up"
+	}
+	p.stopFor(reason)
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // requestStop starts stopping p without waiting.
-func (p *Process) requestStop() {
+func (p *Process) requestStop() { p.stopFor("") }
+
+// stopFor starts stopping p without waiting; a non-empty giveUp makes it end
+// Failed with that reason instead of Stopped.
+func (p *Process) stopFor(giveUp string) {
 	p.mu.Lock()
 	if p.state.Terminal() {
-		if p.state == Failed {
+		if p.state == Failed && giveUp == "" {
 			p.dismissed = true
 		}
 		p.mu.Unlock()
@@ -154,6 +177,7 @@ func (p *Process) requestStop() {
 		return
 	}
 	p.stopping = true
+	p.giveUp = giveUp
 	close(p.stopc)
 	p.cancel()
 	c := p.child

@@ -175,7 +175,7 @@ func (p *Process) next(o outcome) bool {
 	p.mu.Lock()
 	if p.stopping {
 		p.mu.Unlock()
-		p.finish(Stopped)
+		p.finishStopped()
 		return false
 	}
 	if o.ran && pol.StableAfter > 0 && o.runTime >= pol.StableAfter {
@@ -227,9 +227,25 @@ func (p *Process) next(o outcome) bool {
 	p.nextRestart = time.Time{}
 	p.mu.Unlock()
 	if !ok {
-		p.finish(Stopped)
+		p.finishStopped()
 	}
 	return ok
+}
+
+// finishStopped ends p after a stop: Stopped, or Failed if GiveUp asked for it.
+func (p *Process) finishStopped() {
+	p.mu.Lock()
+	reason := p.giveUp
+	if reason != "" {
+		p.reason = reason
+	}
+	p.mu.Unlock()
+	if reason == "" {
+		p.finish(Stopped)
+		return
+	}
+	p.Logf("giving up: %s", reason)
+	p.finish(Failed)
 }
 
 // sleep waits d, less if kicked; it returns false if p is stopped meanwhile.

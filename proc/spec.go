@@ -28,8 +28,9 @@ type Spec struct {
 	// Ready, when set, runs after each child starts; the state stays Starting
 	// (or Restarting) until it returns nil, then becomes Ready. An error kills
 	// the child and counts as a failed attempt. ctx is cancelled when the
-	// child exits or the process is stopped. With Ready nil the state becomes
-	// Running as soon as the child started.
+	// child has exited (by then all its output is in Lines) or the process is
+	// stopped. With Ready nil the state becomes Running as soon as the child
+	// started.
 	Ready func(ctx context.Context, p *Process) error
 
 	// Health, when set, runs every HealthInterval (default 10s) while the

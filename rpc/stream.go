@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -19,8 +21,8 @@ import (
 // -32600 and skipped, so a runaway client cannot make the agent buffer without bound.
 const MaxFrame = 1 << 20
 
-// writeTimeout bounds one write to a peer: a client that stops reading is disconnected
-// instead of holding the agent's goroutines forever.
+// writeTimeout bounds one write to a peer: a client that stops reading is disconnected (a
+// failed write closes the connection) instead of holding the agent's goroutines forever.
 const writeTimeout = 10 * time.Second
 
 var errFrameTooLarge = errors.New("frame too large")
@@ -35,12 +37,22 @@ type lineStream struct {
 	r               *bufio.Reader
 	buf             []byte
 	answerBadFrames bool
+	stalled         atomic.Bool // a write timed out: the peer stopped reading
 
 	wmu sync.Mutex // serialises writes: jsonrpc2's and our own error replies
 }
 
+// ServerStream is the agent's side of a connection: a jsonrpc2.ObjectStream that also says
+// whether it gave up on a peer that stopped reading.
+type ServerStream interface {
+	jsonrpc2.ObjectStream
+	// Stalled reports whether a write to the peer timed out, after which the stream closed
+	// the connection.
+	Stalled() bool
+}
+
 // NewServerStream wraps an accepted connection for jsonrpc2.NewConn.
-func NewServerStream(conn net.Conn) jsonrpc2.ObjectStream {
+func NewServerStream(conn net.Conn) ServerStream {
 	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), answerBadFrames: true}
 }
 
@@ -95,7 +107,11 @@ func (s *lineStream) readLine() ([]byte, error) {
 	tooLarge := false
 	for {
 		chunk, err := s.r.ReadSlice('\n')
-		if !tooLarge && len(s.buf)+len(chunk) > MaxFrame {
+		n := len(chunk)
+		if err == nil {
+			n-- // the newline ends the line; it is not part of it
+		}
+		if !tooLarge && len(s.buf)+n > MaxFrame {
 			tooLarge, s.buf = true, s.buf[:0]
 		}
 		if !tooLarge {
@@ -169,9 +185,20 @@ func (s *lineStream) WriteObject(obj any) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	_, err = s.conn.Write(data)
+	if _, err = s.conn.Write(data); err != nil {
+		// A failed or timed-out write may have sent part of the line, so the stream is out
+		// of step; and a peer that stopped reading is gone for our purposes. Closing ends
+		// the reader too, so jsonrpc2 and the agent let go of the connection.
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.stalled.Store(true)
+		}
+		s.conn.Close()
+	}
 	return err
 }
+
+// Stalled implements ServerStream.
+func (s *lineStream) Stalled() bool { return s.stalled.Load() }
 
 // Close implements jsonrpc2.ObjectStream.
 func (s *lineStream) Close() error { return s.conn.Close() }

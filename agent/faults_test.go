@@ -1,0 +1,71 @@
+package agent
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rhizome-dev/rhizome/rpc"
+)
+
+// TestForwardCrashLoopEndsFailed runs forwards whose kubectl always fails, in each step of the
+// chain: the agent retries with backoff, then gives up; the forward call returns kubectl's
+// own words, and ps keeps the forward as failed, with the reason and its last lines, until
+// it is stopped.
+func TestForwardCrashLoopEndsFailed(t *testing.T) {
+	tests := []struct {
+		name    string
+		kubectl string // sh body; $1 … are kubectl's arguments after --context C --namespace N
+		want    string // in the error, the reason and the last lines
+	}{
+		{"logs fails", `echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1`,
+			"You must be logged in to the server (Unauthorized)"},
+		{"port-forward dies", `case "$5" in
+logs|exec) echo "2024/01/02 15:04:05 [proj:region:inst] Listening on 127.0.0.1:5432" ;;
+port-forward) echo "error: unable to forward port because pod is not running. Current status=Pending" >&2; exit 1 ;;
+esac`, "unable to forward port because pod is not running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := fakeKubectl(t, tt.kubectl)
+			a := startAgent(t)
+			c := dialAgent(t, a)
+			ctx := t.Context()
+			_, err := c.Forward(ctx, rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "crashy"})
+			if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Forward() = %v, want rpc.ErrForwardFailed with %q", err, tt.want)
+			}
+			var p rpc.Process
+			waitFor(t, "the forward to end failed", func() bool {
+				ps, err := c.Ps(ctx)
+				if err != nil || ps.Count != 1 {
+					return false
+				}
+				p = ps.Running[0]
+				return p.State == "failed"
+			})
+			if p.Name != "crashy" || p.Kind != "forward" || !strings.Contains(p.Reason, tt.want) {
+				t.Errorf("ps shows %s (%s) with reason %q, want crashy (forward) with %q", p.Name, p.Kind, p.Reason, tt.want)
+			}
+			var last []string
+			for _, l := range p.LastLines {
+				last = append(last, l.Text)
+			}
+			all := strings.Join(last, "\n")
+			t.Logf("Forward() = %v\nps: %s, reason %q, last lines:\n%s", err, p.State, p.Reason, all)
+			if !strings.Contains(all, "restarting in") || !strings.Contains(all, tt.want) {
+				t.Errorf("last lines in ps:\n%s\nwant a backoff and %q", all, tt.want)
+			}
+			if b, _ := os.ReadFile(calls); strings.Contains(string(b), " exec ") && !strings.Contains(string(b), "exec deploy/dep -- /usr/local/bin/cloudsql-connect proj:region:inst") {
+				t.Errorf("kubectl calls:\n%s\nwant the default connection command run in the pod", b)
+			}
+			if _, err := c.Stop(ctx, rpc.StopParams{Target: "crashy"}); err != nil {
+				t.Errorf("Stop(crashy) = %v", err)
+			}
+			if ps, _ := c.Ps(ctx); ps.Count != 0 {
+				t.Errorf("Ps() after stopping the failed forward = %+v, want none", ps)
+			}
+		})
+	}
+}
