@@ -16,7 +16,7 @@ var allowedImports = map[string][]string{
 	"rpc":                 {},
 	"proc":                {},
 	"env":                 {"rpc"},
-	"forward":             {"proc"},
+	"forward":             {"proc", "env"},
 	"forward/clustertest": {},
 	"agent":               {"rpc", "proc", "forward", "env"},
 	"cli":                 {"rpc", "env", "agent", "forward"},

@@ -190,8 +190,9 @@ func TestMissingDeploymentFailsFast(t *testing.T) {
 		t.Errorf("forward to a missing deployment = %v, stderr %q; want kubectl's reason", err, stderr)
 	}
 	t.Logf("failed after %v", time.Since(start).Round(10*time.Millisecond))
-	if ps := u.ps(); ps.Count != 0 {
-		t.Errorf("ps after the failed forward = %+v, want nothing live", ps)
+	ps := u.ps()
+	if ps.Count != 1 || ps.Running[0].State != "failed" || ps.Running[0].PID != 0 || !strings.Contains(ps.Running[0].Reason, "not found") {
+		t.Errorf("ps after the failed forward = %+v, want it failed with kubectl's reason and no process", ps)
 	}
 }
 
