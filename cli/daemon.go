@@ -39,8 +39,8 @@ func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, start
 		return v, false, fmt.Errorf("opening start lock: %w", err)
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return v, false, fmt.Errorf("taking start lock: %w", err)
+	if err := lockWithin(lock, startTimeout); err != nil {
+		return v, false, err
 	}
 	if v, err := queryAgent(ctx, socket); err == nil {
 		return v, false, nil // another shell started it while we waited
@@ -54,6 +54,26 @@ func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, start
 		return v, false, fmt.Errorf("agent pid %d started but does not answer: %w", pid, err)
 	}
 	return v, true, nil
+}
+
+// lockWithin takes an exclusive flock on f, giving up after timeout: a starter that hangs while
+// holding the lock must not hang every shell that opens after it (a dead holder is no problem:
+// the kernel drops its lock). Only a contended start — several shells opening at once — ever
+// waits here, so retrying with a short backoff costs the common path nothing.
+func lockWithin(f *os.File, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, syscall.EWOULDBLOCK):
+			return fmt.Errorf("taking start lock %s: %w", f.Name(), err)
+		case time.Now().After(deadline):
+			return fmt.Errorf("another rhizome has been starting an agent for over %v and still holds %s: stop that rhizome agent and retry", timeout, f.Name())
+		}
+		time.Sleep(wait)
+	}
 }
 
 // queryAgent asks the agent at socket who it is.
