@@ -44,7 +44,7 @@ func refuse(c net.Conn, code int64, msg string) {
 func (a *Agent) serveConn(c *net.UnixConn) {
 	s := &session{agent: a, subs: map[int64]*subscription{}}
 	stream := rpc.NewServerStream(c)
-	conn := jsonrpc2.NewConn(a.ctx, stream, jsonrpc2.AsyncHandler(s),
+	conn := jsonrpc2.NewConn(a.ctx, stream, s,
 		jsonrpc2.SetLogger(logrusPrintf{a.log}))
 	<-conn.DisconnectNotify()
 	if stream.Stalled() {
@@ -64,9 +64,19 @@ type session struct {
 	subs map[int64]*subscription // guarded by mu
 }
 
-// Handle implements jsonrpc2.Handler. It runs in its own goroutine per request (AsyncHandler),
-// so a slow call never holds up the connection's other requests.
+// Handle implements jsonrpc2.Handler, on the connection's read loop. Calls that answer at
+// once from memory are handled right there; every other call gets its own goroutine, so a slow
+// one never holds up the connection's other requests.
 func (s *session) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	if req.Method == rpc.MethodVersion {
+		// The clients' liveness probe: a goroutine per call would cost more than the call.
+		s.handle(ctx, conn, req)
+		return
+	}
+	go s.handle(ctx, conn, req)
+}
+
+func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	var result any
 	var err error
 	switch req.Method {

@@ -31,6 +31,7 @@ type logFile struct {
 	f        *os.File
 	size     int64
 	buf      []byte
+	fmt      rpc.LogLineFormatter
 	err      error
 	failedAt time.Time
 }
@@ -74,14 +75,15 @@ func (l *logFile) failLocked(err error) {
 }
 
 // WriteLines implements proc.Sink: the whole batch is formatted into one buffer and written
-// with one system call.
+// with one system call. The lines of a batch share time, name and pid, which the formatter
+// formats once.
 func (l *logFile) WriteLines(lines []proc.Line) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buf[:0]
 	for i := range lines {
 		ln := &lines[i]
-		b = rpc.AppendLogLine(b, ln.Time, ln.Text, ln.Name, ln.PID)
+		b = l.fmt.Append(b, ln.Time, ln.Text, ln.Name, ln.PID)
 	}
 	l.buf = b
 	l.writeLocked(b)

@@ -44,6 +44,43 @@ func AppendLogLine(b []byte, t time.Time, text, name string, pid int) []byte {
 	return append(b, '\n')
 }
 
+// spaces pads messages to messageWidth.
+const spaces = "                              "
+
+// LogLineFormatter appends lines in the seed's log format, byte for byte as AppendLogLine does,
+// for a writer of many lines: what comes before and after the text is formatted once for a run
+// of lines that share their time, name and pid (as the lines of one read of a child's output
+// do), instead of once per line. Its zero value is ready to use; it is not safe for concurrent
+// use.
+type LogLineFormatter struct {
+	ok   bool // head and tail below are set
+	t    time.Time
+	name string
+	pid  int
+	head []byte // "15:04:05 "
+	tail []byte // " [name] pid=N\n"
+}
+
+// Append appends one line, as AppendLogLine(b, t, text, name, pid).
+func (f *LogLineFormatter) Append(b []byte, t time.Time, text, name string, pid int) []byte {
+	if !f.ok || t != f.t {
+		f.t = t
+		f.head = append(appendClock(f.head[:0], t), ' ')
+	}
+	if !f.ok || name != f.name || pid != f.pid {
+		f.name, f.pid = name, pid
+		f.tail = append(append(append(f.tail[:0], " ["...), name...), "] pid="...)
+		f.tail = append(strconv.AppendInt(f.tail, int64(pid), 10), '\n')
+	}
+	f.ok = true
+	b = append(b, f.head...)
+	b = append(b, text...)
+	if len(text) < messageWidth {
+		b = append(b, spaces[len(text):]...)
+	}
+	return append(b, f.tail...)
+}
+
 // Format renders l in the seed's log format, without the newline.
 func (l LogLine) Format() string {
 	b := AppendLogLine(make([]byte, 0, 64+len(l.Text)), l.Time.Local(), l.Text, l.Name, l.PID)
