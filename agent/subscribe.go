@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,7 +83,7 @@ func (sub *subscription) start(conn *jsonrpc2.Conn) {
 		defer sub.agent.wg.Done()
 		ctx := sub.agent.ctx
 		for batch := range sub.sub.C() {
-			if err := conn.Notify(ctx, rpc.NotifyOutput, rpc.OutputParams{Subscription: sub.id, Lines: toLogLines(batch)}); err != nil {
+			if err := sub.send(ctx, conn, batch); err != nil {
 				sub.sub.Close()
 				for range sub.sub.C() {
 				}
@@ -101,3 +102,24 @@ func (sub *subscription) start(conn *jsonrpc2.Conn) {
 }
 
 func (sub *subscription) stop() { sub.sub.Close() }
+
+// notifyBytes is roughly how much line text one notification carries. One pipe read can
+// hold thousands of lines; sent as one notification it would make a megabyte-long line,
+// slow for the client to take in whole.
+const notifyBytes = 128 << 10
+
+// send notifies the client of batch, in notifications of about notifyBytes of text each.
+func (sub *subscription) send(ctx context.Context, conn *jsonrpc2.Conn, batch []proc.Line) error {
+	for len(batch) > 0 {
+		n, size := 0, 0
+		for n < len(batch) && (n == 0 || size+len(batch[n].Text) <= notifyBytes) {
+			size += len(batch[n].Text) + 64 // the JSON around each line's text
+			n++
+		}
+		if err := conn.Notify(ctx, rpc.NotifyOutput, rpc.OutputParams{Subscription: sub.id, Lines: toLogLines(batch[:n])}); err != nil {
+			return err
+		}
+		batch = batch[n:]
+	}
+	return nil
+}

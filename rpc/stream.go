@@ -21,6 +21,11 @@ import (
 // -32600 and skipped, so a runaway client cannot make the agent buffer without bound.
 const MaxFrame = 1 << 20
 
+// maxReplyFrame is the largest line a client reads from the agent. The agent keeps its
+// notifications far smaller (see agent's output chunking); this only guards against a
+// runaway peer, not against the agent's legitimate output.
+const maxReplyFrame = 64 << 20
+
 // writeTimeout bounds one write to a peer: a client that stops reading is disconnected (a
 // failed write closes the connection) instead of holding the agent's goroutines forever.
 const writeTimeout = 10 * time.Second
@@ -37,6 +42,7 @@ type lineStream struct {
 	r               *bufio.Reader
 	buf             []byte
 	answerBadFrames bool
+	maxFrame        int // longest line read; longer ones are skipped
 	stalled         atomic.Bool // a write timed out: the peer stopped reading
 
 	wmu sync.Mutex // serialises writes: jsonrpc2's and our own error replies
@@ -53,11 +59,11 @@ type ServerStream interface {
 
 // NewServerStream wraps an accepted connection for jsonrpc2.NewConn.
 func NewServerStream(conn net.Conn) ServerStream {
-	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), answerBadFrames: true}
+	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), answerBadFrames: true, maxFrame: MaxFrame}
 }
 
 func newClientStream(conn net.Conn) jsonrpc2.ObjectStream {
-	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10)}
+	return &lineStream{conn: conn, r: bufio.NewReaderSize(conn, 64<<10), maxFrame: maxReplyFrame}
 }
 
 // ReadObject implements jsonrpc2.ObjectStream.
@@ -122,7 +128,7 @@ func (s *lineStream) readLine() ([]byte, error) {
 		if err == nil {
 			n-- // the newline ends the line; it is not part of it
 		}
-		if !tooLarge && len(s.buf)+n > MaxFrame {
+		if !tooLarge && len(s.buf)+n > s.maxFrame {
 			tooLarge, s.buf = true, s.buf[:0]
 		}
 		if !tooLarge {
