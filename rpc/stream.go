@@ -42,7 +42,7 @@ type lineStream struct {
 	r               *bufio.Reader
 	buf             []byte
 	answerBadFrames bool
-	maxFrame        int // longest line read; longer ones are skipped
+	maxFrame        int         // longest line read; longer ones are skipped
 	stalled         atomic.Bool // a write timed out: the peer stopped reading
 
 	wmu sync.Mutex // serialises writes: jsonrpc2's and our own error replies
