@@ -204,3 +204,27 @@ func TestUnknownNames(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressOnTerminal runs forward under a pseudo-terminal (script(1)), where it shows the
+// step it is on, and piped, where it prints nothing but the handle.
+func TestProgressOnTerminal(t *testing.T) {
+	u := newUser(t, 33396)
+	if _, _, err := u.rhizome("agent"); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("script", "-qefc", binary+" forward na-prod bookkeeper", "/dev/null")
+	cmd.Env = u.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("forward on a terminal = %v: %q", err, out)
+	}
+	screen := string(out)
+	if !strings.Contains(screen, "\r\x1b[Kna-prod/bookkeeper: ready: clover-prod-databases:us-central1:billing-bookkeeper answers on 127.0.0.1:33396") ||
+		!strings.HasSuffix(screen, "\r\x1b[Kmysql://127.0.0.1:33396\r\n") {
+		t.Errorf("forward on a terminal wrote %q; want its steps, each erasing the last, then the handle on a clean line", screen)
+	}
+	handle, stderr, err := u.rhizome("forward", "na-prod", "bookkeeper")
+	if err != nil || handle != "mysql://127.0.0.1:33396" || stderr != "" {
+		t.Errorf("piped forward = %q, %v, stderr %q; want the handle and nothing else", handle, err, stderr)
+	}
+}
