@@ -10,6 +10,17 @@ import (
 // ErrUnknown means an environment or database name matches nothing built in or configured.
 var ErrUnknown = errors.New("env: unknown name")
 
+// unknownName is an ErrUnknown whose text is only the sentence for the user, which names what
+// is known: "no environment "na-dev"; known: na-prod".
+type unknownName struct{ msg string }
+
+func (u *unknownName) Error() string        { return u.msg }
+func (u *unknownName) Is(target error) bool { return target == ErrUnknown }
+
+func unknown(format string, args ...any) error {
+	return &unknownName{fmt.Sprintf(format, args...)}
+}
+
 // Environment is a named Kubernetes place from which databases are reached: the kube context,
 // namespace and deployment whose pod runs the connection script.
 type Environment struct {
@@ -98,7 +109,7 @@ func (c *Catalog) Environment(name string) (*Environment, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("%w: no environment %q; known: %s", ErrUnknown, name, strings.Join(c.Names(), ", "))
+	return nil, unknown("no environment %q; known: %s", name, strings.Join(c.Names(), ", "))
 }
 
 // Resolve finds a database of an environment, each by name or alias.
@@ -136,7 +147,7 @@ func (e *Environment) Database(name string) (*Database, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("%w: environment %s has no database %q; it has: %s", ErrUnknown, e.Name, name, strings.Join(e.DatabaseNames(), ", "))
+	return nil, unknown("environment %s has no database %q; it has: %s", e.Name, name, strings.Join(e.DatabaseNames(), ", "))
 }
 
 // Connect returns the command to run in the pod for this environment.

@@ -198,9 +198,16 @@ func TestMissingDeploymentFailsFast(t *testing.T) {
 
 func TestUnknownNames(t *testing.T) {
 	u := newUser(t, 33366)
-	for _, args := range [][]string{{"forward", "na-dev", "bookkeeper"}, {"forward", "na-prod", "ledger"}} {
-		if _, stderr, err := u.rhizome(args...); err == nil || !strings.Contains(stderr, "env: unknown name") {
-			t.Errorf("rhizome %v = %v, stderr %q; want an unknown-name error", args, err, stderr)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"forward", "na-dev", "bookkeeper"}, "rhizome: no environment \"na-dev\"; known: na-prod, nowhere\n"},
+		{[]string{"forward", "na-prod", "ledger"}, "rhizome: environment na-prod has no database \"ledger\"; it has: bookkeeper\n"},
+	} {
+		args := tt.args
+		if _, stderr, err := u.rhizome(args...); err == nil || stderr != tt.want {
+			t.Errorf("rhizome %v = %v, stderr %q; want %q", args, err, stderr, tt.want)
 		}
 	}
 }
