@@ -35,6 +35,8 @@ type Config struct {
 	Grace        time.Duration // TERM→KILL grace for children; default 5 s
 	// HealthInterval is how often ready forwards are checked end to end; default 10 s.
 	HealthInterval time.Duration
+	// KubectlTimeout bounds each kubectl logs and exec of a forward's chain; default 30 s.
+	KubectlTimeout time.Duration
 	// Simulate makes every forward simulated (RHIZOME_SIMULATE=true in the agent's environment).
 	Simulate bool
 }
@@ -105,6 +107,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.forwards = forward.NewManager(a.sup, forward.Options{
 		Executable:     cfg.Executable,
 		HealthInterval: cfg.HealthInterval,
+		KubectlTimeout: cfg.KubectlTimeout,
 		SimulateAll:    cfg.Simulate,
 	})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "version": cfg.Version}).Info("agent started")

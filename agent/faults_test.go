@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rhizome-dev/rhizome/rpc"
 )
@@ -67,5 +68,23 @@ esac`, "unable to forward port because pod is not running"},
 				t.Errorf("Ps() after stopping the failed forward = %+v, want none", ps)
 			}
 		})
+	}
+}
+
+// TestForwardHungKubectlTimesOut has kubectl hang, as it does when the API server stops
+// answering: each step is killed after the timeout, and the forward call ends with an error
+// saying so instead of waiting forever.
+func TestForwardHungKubectlTimesOut(t *testing.T) {
+	fakeKubectl(t, `sh -c 'sleep 600'`) // a grandchild holding the pipes, as a wrapper script would
+	dir := shortDir(t)
+	exe, _ := os.Executable()
+	a, err := Start(Config{Socket: dir + "/a.sock", Executable: exe, KubectlTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	_, err = dialAgent(t, a).Forward(t.Context(), rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "hung"})
+	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl logs: no answer within 300ms") {
+		t.Errorf("Forward() with a hung kubectl = %v, want ErrForwardFailed saying it timed out", err)
 	}
 }

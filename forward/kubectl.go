@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // findKubectl returns the kubectl to run: $RHIZOME_KUBECTL, else kubectl on PATH.
@@ -31,6 +32,7 @@ type kubectl struct {
 	kubeconfig string
 	context    string
 	namespace  string
+	timeout    time.Duration // bounds one short command (logs, exec); 0 means none
 }
 
 // argv is a kubectl command line with the context and namespace first. Every name in it has
@@ -49,14 +51,26 @@ func (k kubectl) env() []string {
 
 // run runs a short kubectl command and returns its stdout; a failure carries kubectl's stderr,
 // which says what went wrong in kubectl's own words.
+//
+// A command that does not finish within k.timeout is killed: an API server that stopped
+// answering must not leave a forward, and the client waiting on it, stuck in one step.
 func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
+	if k.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, k.timeout)
+		defer cancel()
+	}
 	argv := k.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), k.env()...)
 	cmd.SysProcAttr = dieWithAgent()
+	cmd.WaitDelay = time.Second // a killed kubectl's leftover children must not hold its pipes open
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return stdout.String(), fmt.Errorf("kubectl %s: no answer within %v", args[0], k.timeout)
+		}
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
 			msg = err.Error()

@@ -18,6 +18,8 @@ type Options struct {
 	HealthInterval time.Duration
 	// Restart is the policy for reconnecting; the zero value means DefaultRestart.
 	Restart proc.RestartPolicy
+	// KubectlTimeout bounds each kubectl logs and exec of the chain; default 30 s.
+	KubectlTimeout time.Duration
 	// SimulateAll makes every forward simulated (the agent ran with RHIZOME_SIMULATE=true).
 	SimulateAll bool
 }
@@ -69,6 +71,9 @@ type entry struct {
 func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	if opts.HealthInterval == 0 {
 		opts.HealthInterval = 10 * time.Second
+	}
+	if opts.KubectlTimeout == 0 {
+		opts.KubectlTimeout = 30 * time.Second
 	}
 	if opts.Restart == (proc.RestartPolicy{}) {
 		opts.Restart = DefaultRestart
@@ -178,7 +183,7 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 	if err != nil {
 		return spec, nil, err
 	}
-	c.k = kubectl{path: path, kubeconfig: r.Kubeconfig, context: r.Context, namespace: r.Namespace}
+	c.k = kubectl{path: path, kubeconfig: r.Kubeconfig, context: r.Context, namespace: r.Namespace, timeout: m.opts.KubectlTimeout}
 	c.re = re
 	spec.Prepare = c.prepare
 	spec.Env = c.k.env()
