@@ -39,7 +39,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		writeCompletions(ctx, stdout, app, words)
 		return exitOK
 	}
+	var unknownCommand string
+	// urfave/cli returns nil after this hook, so the error is made here, for exit code 2.
+	app.CommandNotFound = func(_ *cli.Context, name string) { unknownCommand = name }
 	err := app.RunContext(ctx, args)
+	if unknownCommand != "" {
+		err = usageErrorf("unknown command %q (see rhizome --help)", unknownCommand)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -61,7 +67,7 @@ type exitCode int
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:            "rhizome",
 		Usage:           "always-working local access to databases behind Kubernetes",
 		Version:         Version,
@@ -91,10 +97,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		// Errors are reported by Run; urfave/cli would otherwise os.Exit on some of them.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError{err}
-		},
+		OnUsageError:   onUsageError,
 	}
+	for _, c := range app.Commands {
+		// A mistyped flag gets one line saying so, not the command's whole help page.
+		c.OnUsageError = onUsageError
+	}
+	return app
+}
+
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usageError{fmt.Errorf("%w (see --help)", err)}
 }
 
 // usageErrorf reports a wrong call of a command.

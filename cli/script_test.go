@@ -2,10 +2,12 @@ package cli_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +70,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfor": cmdWaitFor,
+			"exits":   cmdExits,
 			"sleep":   cmdSleep,
 		},
 	})
@@ -121,4 +124,24 @@ func cmdSleep(ts *testscript.TestScript, neg bool, args []string) {
 	d, err := time.ParseDuration(args[0])
 	ts.Check(err)
 	time.Sleep(d)
+}
+
+// cmdExits runs `rhizome ARGS…` and checks its exit code: exits CODE rhizome ARGS…
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 || args[1] != "rhizome" {
+		ts.Fatalf("usage: exits CODE rhizome ARGS…")
+	}
+	cmd := exec.Command(filepath.Join(binDir, "rhizome"), args[2:]...)
+	cmd.Env, cmd.Dir = environ(ts), ts.Getenv("WORK")
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("running rhizome: %v", err)
+	}
+	if want := args[0]; strconv.Itoa(code) != want {
+		ts.Fatalf("rhizome %s exited %d, want %s", strings.Join(args[2:], " "), code, want)
+	}
 }
