@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,7 +60,7 @@ func runAgent(c *cli.Context) error {
 	if socket == "" {
 		socket = env.DefaultSocket()
 	}
-	socket, err := absPath(socket)
+	socket, err := filepath.Abs(socket)
 	if err != nil {
 		return err
 	}
@@ -81,17 +82,6 @@ func runAgent(c *cli.Context) error {
 	warnOnProtocol(c, v)
 	printAgentVars(c.App.Writer, sh, v.Socket, v.PID, c.Bool("q"))
 	return nil
-}
-
-func absPath(p string) (string, error) {
-	if strings.HasPrefix(p, "/") {
-		return p, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return wd + "/" + p, nil
 }
 
 // warnOnProtocol tells the user when the running agent comes from another rhizome release.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -52,7 +53,7 @@ func runLogs(c *cli.Context) error {
 	var backlog []rpc.LogLine
 	if n := c.Int("lines"); n > 0 {
 		r, err := client.Logs(c.Context, rpc.LogsParams{Target: target, Lines: n})
-		if err != nil && (sub == nil || !isNotFound(err)) {
+		if err != nil && (sub == nil || !errors.Is(err, rpc.ErrNotFound)) {
 			return err
 		}
 		backlog = r.Lines

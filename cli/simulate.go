@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -22,8 +20,9 @@ func simulateChildCommand() *cli.Command {
 			ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			interval := 10 * time.Second
-			if v, err := strconv.ParseFloat(os.Getenv("SLEEP_OVERRIDE"), 64); err == nil && v > 0 {
-				interval = time.Duration(v * float64(time.Second))
+			// A bad SLEEP_OVERRIDE in the agent's environment must not break forwards.
+			if d, set, err := sleepOverride(); err == nil && set && d > 0 {
+				interval = d
 			}
 			return forward.Simulate(ctx, c.Args().Slice(), c.App.Writer, interval)
 		},

@@ -33,12 +33,10 @@ func runSleeper(c *cli.Context) error {
 		return usageErrorf("sleeper takes no arguments, got %q", c.Args().First())
 	}
 	var p rpc.SleeperParams
-	if v := os.Getenv("SLEEP_OVERRIDE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 {
-			return usageErrorf("SLEEP_OVERRIDE=%q is not a number of seconds", v)
-		}
-		p.Interval = f
+	if d, set, err := sleepOverride(); err != nil {
+		return err
+	} else if set {
+		p.Interval = d.Seconds()
 	}
 	client, err := dialOrStart(c)
 	if err != nil {
@@ -83,12 +81,10 @@ func sleeperChildCommand() *cli.Command {
 		Hidden: true,
 		Action: func(c *cli.Context) error {
 			interval := time.Second
-			if v := os.Getenv("SLEEP_OVERRIDE"); v != "" {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || f < 0 {
-					return usageErrorf("SLEEP_OVERRIDE=%q is not a number of seconds", v)
-				}
-				interval = time.Duration(f * float64(time.Second))
+			if d, set, err := sleepOverride(); err != nil {
+				return err
+			} else if set {
+				interval = d
 			}
 			for i := 0; i < 5; i++ {
 				if i > 0 {
@@ -99,4 +95,17 @@ func sleeperChildCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// sleepOverride reads SLEEP_OVERRIDE, the seed's knob for test processes' pace, in seconds.
+func sleepOverride() (d time.Duration, set bool, err error) {
+	v := os.Getenv("SLEEP_OVERRIDE")
+	if v == "" {
+		return 0, false, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, false, usageErrorf("SLEEP_OVERRIDE=%q is not a number of seconds", v)
+	}
+	return time.Duration(f * float64(time.Second)), true, nil
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -44,5 +43,3 @@ func runStop(c *cli.Context) error {
 	}
 	return nil
 }
-
-func isNotFound(err error) bool { return errors.Is(err, rpc.ErrNotFound) }
