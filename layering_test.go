@@ -17,7 +17,7 @@ var allowedImports = map[string][]string{
 	"proc":                {},
 	"env":                 {"rpc"},
 	"forward":             {"proc", "env"},
-	"forward/clustertest": {},
+	"forward/internal/clustertest": {},
 	"agent":               {"rpc", "proc", "forward", "env"},
 	"cli":                 {"rpc", "env", "agent", "forward"},
 }

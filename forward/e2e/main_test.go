@@ -1,4 +1,4 @@
-package forward_test
+package e2e_test
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward/clustertest"
+	"github.com/rhizome-dev/rhizome/forward/internal/clustertest"
 )
 
 // These tests drive `rhizome forward` as a user would — the real binary, a real agent on a
@@ -33,7 +33,7 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "rhizome")
-	build := exec.Command("go", "build", "-o", binary, "../")
+	build := exec.Command("go", "build", "-o", binary, "../../")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building rhizome:", err)

@@ -1,4 +1,4 @@
-package forward_test
+package e2e_test
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 // prints its banner (which proves nothing about the database). The pod's proxy is already
 // running, as it is for every forward but a pod's first.
 //
-//	go test -run '^$' -bench Ready -benchtime 20x ./forward/
+//	go test -run '^$' -bench Ready -benchtime 20x ./forward/e2e/
 func BenchmarkReady(b *testing.B) {
 	b.Run("rhizome-forward", func(b *testing.B) {
 		u := newUser(b, 33376)

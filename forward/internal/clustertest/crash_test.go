@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward/clustertest"
+	"github.com/rhizome-dev/rhizome/forward/internal/clustertest"
 )
 
 // crashHelperEnv makes the test binary start a cluster, print its work folder and wait to be

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # connect INSTANCE: stands in for the gke-cloudsql-access pod's connection script, which starts
 # Cloud SQL Auth Proxy v2 for INSTANCE unless one is running. The "proxy" lives in the Go test
-# process that started this cluster (forward/clustertest); this script asks it over a loopback
+# process that started this cluster (forward/internal/clustertest); this script asks it over a loopback
 # control port. KWOK runs it on the host for `kubectl exec`. Exit 0 when the proxy runs.
 set -euo pipefail
 if [ $# -ne 1 ]; then

@@ -13,7 +13,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/rhizome-dev/rhizome/forward/clustertest"
+	"github.com/rhizome-dev/rhizome/forward/internal/clustertest"
 )
 
 // cluster is shared by the package's tests, which run one after another: the fault tests change it.
