@@ -11,6 +11,7 @@ package forward
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Request asks for a forward. The first five fields are the seed's parameters.
@@ -27,7 +28,18 @@ type Request struct {
 	Kubeconfig     string   // the client's KUBECONFIG, "" for kubectl's default
 	Name           string   // label in ps, e.g. "na-prod/bookkeeper"
 	Simulate       bool     // run the simulated forward instead of kubectl
+
+	// ConnectWait bounds how long a connection that arrives while the chain is down waits for
+	// it; 0 means DefaultConnectWait.
+	ConnectWait time.Duration
+	// IdleTimeout stops the forward after that long with no open connection; 0 never does.
+	IdleTimeout time.Duration
+	// MaxAge stops the forward that long after it started, used or not; 0 never does.
+	MaxAge time.Duration
 }
+
+// DefaultConnectWait is how long a connection waits for a reconnecting chain by default.
+const DefaultConnectWait = 30 * time.Second
 
 // key identifies what a forward reaches, so equal requests share one forward whatever port
 // they prefer.
@@ -45,20 +57,35 @@ type Handle struct {
 	ConnectionString string // mysql://127.0.0.1:PORT
 	LocalPort        int
 	SQLConnection    string
-	Moved            bool // LocalPort is not the one asked for, which was busy
+	Moved            bool   // LocalPort is not the one asked for, which was busy
+	UnixSocket       string // the forward's private socket; "" when it could not be made
+	UnixSocketError  string // why there is no UnixSocket
 }
 
-func newHandle(port int, r Request) Handle {
+func newHandle(d *frontDoor, r Request) Handle {
 	want := r.LocalPort
 	if want == 0 {
 		want = defaultLocalPort
 	}
-	return Handle{
-		ConnectionString: fmt.Sprintf("mysql://127.0.0.1:%d", port),
-		LocalPort:        port,
+	h := Handle{
+		ConnectionString: fmt.Sprintf("mysql://127.0.0.1:%d", d.port),
+		LocalPort:        d.port,
 		SQLConnection:    r.SQLConnection,
-		Moved:            port != want,
+		Moved:            d.port != want,
+		UnixSocket:       d.unixPath,
 	}
+	if d.unixErr != nil {
+		h.UnixSocketError = d.unixErr.Error()
+	}
+	return h
+}
+
+// label is the forward's name in ps and logs.
+func (r Request) label() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.SQLConnection
 }
 
 const defaultLocalPort = 3306

@@ -20,15 +20,18 @@ const SimulateCommand = "_simulate-forward"
 // seed's simulation printed it.
 const simulatedRemotePort = 3307
 
+// simulatedArgv runs the simulation as the back end behind the front door on localPort.
 func simulatedArgv(exe string, r Request, localPort int) []string {
 	return []string{exe, SimulateCommand,
 		"--context", r.Context, "--namespace", r.Namespace, "--deployment", r.Deployment,
 		"--sql-connection", r.SQLConnection, "--local-port", strconv.Itoa(localPort)}
 }
 
-// Simulate is the simulated forward: it prints the parameters and then, every interval, the
-// seed's "Forwarding localhost:L -> pod:R (iteration N)" line, and answers every connection on
-// the local port with a MySQL server greeting, so clients and the readiness check see a
+// Simulate is the simulated forward, a back end in place of kubectl port-forward: it listens
+// on a free loopback port and names it in kubectl's banner ("Forwarding from 127.0.0.1:N ->
+// 3307"), prints the parameters and then, every interval, the seed's "Forwarding localhost:L ->
+// pod:R (iteration N)" line (L is the front door's port, --local-port), and answers every
+// connection with a MySQL server greeting, so clients and the readiness check see a
 // database-shaped peer without any cluster. It runs until ctx ends.
 func Simulate(ctx context.Context, args []string, out io.Writer, interval time.Duration) error {
 	fs := flag.NewFlagSet(SimulateCommand, flag.ContinueOnError)
@@ -44,10 +47,11 @@ func Simulate(ctx context.Context, args []string, out io.Writer, interval time.D
 	fmt.Fprintf(out, "simulated forward: kube_context=%s kube_namespace=%s kube_deployment=%s\n", *kubeContext, *namespace, *deployment)
 	fmt.Fprintf(out, "simulated forward: sql_connection=%s local_port=%d\n", *instance, *localPort)
 
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *localPort))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("listening on 127.0.0.1:%d: %w", *localPort, err)
+		return fmt.Errorf("listening on loopback: %w", err)
 	}
+	fmt.Fprintf(out, "Forwarding from %s -> %d\n", l.Addr(), simulatedRemotePort)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer l.Close()
