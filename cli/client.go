@@ -15,10 +15,12 @@ import (
 // dialTimeout bounds connecting to the agent; a live agent answers in microseconds.
 const dialTimeout = 5 * time.Second
 
-// socketPath is the socket a client command talks to: --socket / $RHIZOME_SOCK, else the
-// default.
+// socketPath is the socket a client command talks to: the global --socket / $RHIZOME_SOCK,
+// else the default. It reads the app's own flag, which forward's --socket (print the forward's
+// Unix socket) would otherwise shadow.
 func socketPath(c *cli.Context) string {
-	if s := c.String("socket"); s != "" {
+	lineage := c.Lineage()
+	if s := lineage[len(lineage)-1].String("socket"); s != "" {
 		return s
 	}
 	return env.DefaultSocket()

@@ -43,13 +43,16 @@ func TestPeerUIDOfLoopbackConnections(t *testing.T) {
 	}
 }
 
-func shortSocketPath(t *testing.T) string {
+func shortSocketPath(t *testing.T) string { return shortDir(t) + "/s" }
+
+// shortDir is a fresh directory with a short path: t.TempDir() can be too long for sockets.
+func shortDir(t *testing.T) string {
 	dir, err := os.MkdirTemp("", "rzp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	return dir + "/s"
+	return dir
 }
 
 // TestPeerUIDOfAnotherUser connects from a real second uid (setpriv, as root does in CI) and
