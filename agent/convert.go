@@ -25,7 +25,7 @@ func (a *Agent) toProcess(i proc.Info) rpc.Process {
 		if st, ok := a.forwards.StatusOf(i.ID); ok {
 			h, t := toHandle(st.Handle), toTraffic(st.Traffic)
 			p.Handle, p.Traffic = &h, &t
-			if st.State != "" {
+			if st.State != "" && i.State == proc.Stopped {
 				p.State = st.State
 			}
 		}

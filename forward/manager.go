@@ -156,10 +156,12 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if e := m.forwards[r.key()]; e != nil {
-		if !e.proc.Info().State.Terminal() {
+		if !e.proc.Info().State.Terminal() && !e.endingItself() {
 			return e, nil
 		}
 		<-e.over // its door closes right after its process ended: then its port is free again
+		// The new forward takes its place in ps too.
+		_ = e.proc.Stop(context.Background())
 	}
 	m.sweepLocked()
 	spec, c, err := m.spec(r)
@@ -202,7 +204,7 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 			reason += ": " + info.Reason
 		}
 		if cut := door.close(reason); cut > 0 {
-			pr.Logf("front door closed, cutting %d open connections (%s)", cut, reason)
+			pr.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
 		}
 		close(e.over)
 	}()
@@ -309,12 +311,30 @@ func (e *entry) firstError() error {
 	return e.firstErr
 }
 
-// endItself stops the forward for its lifetime's reason; ps shows state.
+func (e *entry) endingItself() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.endState != ""
+}
+
+// endItself stops the forward for its lifetime's reason; ps shows state once it is over.
+// The door closes first, so its clients are cut by it, at once and counted, rather than by
+// the back end's end.
 func (e *entry) endItself(state, reason string) {
 	e.mu.Lock()
 	e.endState = state
 	e.mu.Unlock()
+	if cut := e.door.close(reason); cut > 0 {
+		e.proc.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
+	}
 	e.proc.StopBecause(reason)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 func (m *Manager) sweepLocked() {
@@ -355,8 +375,8 @@ func (m *Manager) heldLocked(port int) bool {
 type Status struct {
 	Handle  Handle
 	Traffic Traffic
-	// State overrides the process's state when the forward ended itself (StateIdleStopped,
-	// StateExpired); "" otherwise.
+	// State names how the forward ends when it ends itself (StateIdleStopped, StateExpired),
+	// to be shown once its process is stopped; "" otherwise.
 	State string
 }
 

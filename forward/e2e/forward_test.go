@@ -10,19 +10,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
-type psResult struct {
-	Running []struct {
-		PID      int    `json:"pid"`
-		Name     string `json:"name"`
-		State    string `json:"state"`
-		Restarts int    `json:"restarts"`
-		Attempt  int    `json:"attempt"`
-		Reason   string `json:"reason"`
-	} `json:"running"`
-	Count int `json:"count"`
-}
+// psResult is what ps --json prints: the wire contract's type.
+type psResult = rpc.PsResult
 
 func (u *user) ps() psResult {
 	u.t.Helper()
