@@ -30,7 +30,7 @@ func mariadb(connectTimeout time.Duration, where []string, prefix ...string) err
 	return nil
 }
 
-func tcp(port string) []string       { return []string{"-h", "127.0.0.1", "-P", port} }
+func tcp(port string) []string      { return []string{"-h", "127.0.0.1", "-P", port} }
 func socketAt(path string) []string { return []string{"-S", path} }
 
 // asNobody runs a command as a real second user.
