@@ -46,7 +46,7 @@ func echoServer(t *testing.T) string {
 }
 
 // testDoor opens a front door on a free port with a socket in a fresh private directory.
-func testDoor(t *testing.T, wait time.Duration) (*frontDoor, func() string) {
+func testDoor(t testing.TB, wait time.Duration) (*frontDoor, func() string) {
 	t.Helper()
 	ls, port, err := listenTCP(40000, false, nil)
 	if err != nil {

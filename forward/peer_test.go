@@ -46,7 +46,7 @@ func TestPeerUIDOfLoopbackConnections(t *testing.T) {
 func shortSocketPath(t *testing.T) string { return shortDir(t) + "/s" }
 
 // shortDir is a fresh directory with a short path: t.TempDir() can be too long for sockets.
-func shortDir(t *testing.T) string {
+func shortDir(t testing.TB) string {
 	dir, err := os.MkdirTemp("", "rzp")
 	if err != nil {
 		t.Fatal(err)

@@ -88,8 +88,9 @@ func serveGreetings(l net.Listener) {
 			defer c.Close()
 			_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, _ = c.Write(AppendGreeting(nil, "8.0.0-rhizome-simulated", connID.Add(1)))
-			// Hold the connection briefly so a client reads the greeting before the close.
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			// Hold the connection until the client goes, or for a MySQL server's default
+			// connect_timeout (10 s) if it never answers the greeting.
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			_, _ = c.Read(make([]byte, 1))
 		}()
 	}
