@@ -90,7 +90,10 @@ func readBig(b *testing.B, port string) {
 
 type countingWriter int64
 
-func (w *countingWriter) Write(p []byte) (int, error) { *w += countingWriter(len(p)); return len(p), nil }
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
 
 // bareKubectlPortForward runs kubectl port-forward to the pod's proxy port, as a person would
 // by hand, and returns the local port it picked.
