@@ -29,8 +29,8 @@ esac`, "unable to forward port because pod is not running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := fakeKubectl(t, tt.kubectl)
-			a := startAgent(t)
+			calls, kubectl := fakeKubectl(t, tt.kubectl)
+			a := startAgent(t, withKubectl(kubectl))
 			c := dialAgent(t, a)
 			ctx := t.Context()
 			_, err := c.Forward(ctx, rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "crashy"})
@@ -75,10 +75,10 @@ esac`, "unable to forward port because pod is not running"},
 // answering: each step is killed after the timeout, and the forward call ends with an error
 // saying so instead of waiting forever.
 func TestForwardHungKubectlTimesOut(t *testing.T) {
-	fakeKubectl(t, `sh -c 'sleep 600'`) // a grandchild holding the pipes, as a wrapper script would
+	_, kubectl := fakeKubectl(t, `sh -c 'sleep 600'`) // a grandchild holding the pipes, as a wrapper script would
 	dir := shortDir(t)
 	exe, _ := os.Executable()
-	a, err := Start(Config{Socket: dir + "/a.sock", Executable: exe, KubectlTimeout: 300 * time.Millisecond})
+	a, err := Start(Config{Socket: dir + "/a.sock", Executable: exe, Kubectl: kubectl, KubectlTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

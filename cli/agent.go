@@ -104,13 +104,8 @@ func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	if foreground {
 		cfg.Stderr = c.App.ErrWriter
 	}
-	cfg.Simulate = env.SimulateRequested()
-	if v := os.Getenv("RHIZOME_HEALTH_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return usageErrorf("RHIZOME_HEALTH_INTERVAL=%q: want a duration such as 10s", v)
-		}
-		cfg.HealthInterval = d
+	if err := agentSettings(&cfg); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()

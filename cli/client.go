@@ -15,13 +15,9 @@ import (
 // dialTimeout bounds connecting to the agent; a live agent answers in microseconds.
 const dialTimeout = 5 * time.Second
 
-// socketPath is the socket a client command talks to: --socket / $RHIZOME_SOCK, else the
-// default.
+// socketPath is the socket a client command talks to (see env.ClientSocket).
 func socketPath(c *cli.Context) string {
-	if s := c.String("socket"); s != "" {
-		return s
-	}
-	return env.DefaultSocket()
+	return env.ClientSocket(c.String("socket"))
 }
 
 // dial connects to the agent, or says which socket it tried and how to start an agent.

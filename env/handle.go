@@ -23,7 +23,7 @@ func Handle(ctx context.Context, envName, dbName string) (rpc.Handle, error) {
 	if err != nil {
 		return rpc.Handle{}, err
 	}
-	client, err := rpc.Dial(ctx, ClientSocket())
+	client, err := rpc.Dial(ctx, ClientSocket(""))
 	if err != nil {
 		return rpc.Handle{}, fmt.Errorf("%w (start one with: eval \"$(rhizome agent)\")", err)
 	}

@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// findKubectl returns the kubectl to run: $RHIZOME_KUBECTL, else kubectl on PATH.
-func findKubectl() (string, error) {
-	if p := os.Getenv("RHIZOME_KUBECTL"); p != "" {
+// findKubectl returns the kubectl to run: configured (the agent's RHIZOME_KUBECTL, which the
+// errors name), else kubectl on PATH.
+func findKubectl(configured string) (string, error) {
+	if p := configured; p != "" {
 		if _, err := exec.LookPath(p); err != nil {
 			return "", fmt.Errorf("%w: RHIZOME_KUBECTL=%s: %v", ErrKubectlMissing, p, errors.Unwrap(err))
 		}

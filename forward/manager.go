@@ -22,6 +22,8 @@ type Options struct {
 	KubectlTimeout time.Duration
 	// SimulateAll makes every forward simulated (the agent ran with RHIZOME_SIMULATE=true).
 	SimulateAll bool
+	// Kubectl is the kubectl to run (the agent's RHIZOME_KUBECTL); "" finds kubectl on PATH.
+	Kubectl string
 }
 
 // DefaultRestart reconnects after any exit, backing off from half a second to 15 s, and gives
@@ -175,7 +177,7 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 		}
 		return spec, c, nil
 	}
-	path, err := findKubectl()
+	path, err := findKubectl(m.opts.Kubectl)
 	if err != nil {
 		return spec, nil, err
 	}
