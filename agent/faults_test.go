@@ -17,12 +17,12 @@ import (
 func TestForwardCrashLoopEndsFailed(t *testing.T) {
 	tests := []struct {
 		name    string
-		kubectl string // sh body; $1 … are kubectl's arguments after --context C --namespace N
+		kubectl string // sh body; $3 … are kubectl's arguments after --context=C --namespace=N
 		want    string // in the error, the reason and the last lines
 	}{
 		{"logs fails", `echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1`,
 			"You must be logged in to the server (Unauthorized)"},
-		{"port-forward dies", `case "$5" in
+		{"port-forward dies", `case "$3" in
 logs|exec) echo "2024/01/02 15:04:05 [proj:region:inst] Listening on 127.0.0.1:5432" ;;
 port-forward) echo "error: unable to forward port because pod is not running. Current status=Pending" >&2; exit 1 ;;
 esac`, "unable to forward port because pod is not running"},

@@ -11,6 +11,8 @@ package forward
 import (
 	"errors"
 	"fmt"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
 // Request asks for a forward. The first five fields are the seed's parameters.
@@ -19,7 +21,7 @@ type Request struct {
 	Namespace     string
 	Deployment    string
 	SQLConnection string // Cloud SQL instance, project:region:instance
-	LocalPort     int    // preferred local port; 0 = 3306
+	LocalPort     int    // preferred local port; 0 = env.DefaultLocalPort
 
 	PinPort        bool     // a busy LocalPort is an error rather than a move to the next free one
 	ConnectCommand []string // run in the pod with SQLConnection appended; nil = env.DefaultConnectCommand
@@ -61,7 +63,7 @@ func newHandle(port int, r Request) Handle {
 	}
 }
 
-const defaultLocalPort = 3306
+const defaultLocalPort = env.DefaultLocalPort
 
 // Errors a forward request can end with.
 var (

@@ -22,8 +22,8 @@ const simulatedRemotePort = 3307
 
 func simulatedArgv(exe string, r Request, localPort int) []string {
 	return []string{exe, SimulateCommand,
-		"--context", r.Context, "--namespace", r.Namespace, "--deployment", r.Deployment,
-		"--sql-connection", r.SQLConnection, "--local-port", strconv.Itoa(localPort)}
+		"--context=" + r.Context, "--namespace=" + r.Namespace, "--deployment=" + r.Deployment,
+		"--sql-connection=" + r.SQLConnection, "--local-port=" + strconv.Itoa(localPort)}
 }
 
 // Simulate is the simulated forward: it prints the parameters and then, every interval, the
