@@ -325,8 +325,9 @@ func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	pidFile := filepath.Join(dir, "exec.pid")
 	kubectl := filepath.Join(dir, "kubectl")
-	// kubectl exec records its pid and becomes a long sleep; everything else says nothing.
-	script := "#!/bin/sh\ncase \"$5\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
+	// kubectl exec ($3, after --context=C --namespace=N) records its pid and becomes a long
+	// sleep; everything else says nothing.
+	script := "#!/bin/sh\ncase \"$3\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
 	if err := os.WriteFile(kubectl, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 				check = CheckContext
 			}
 			if err := check(v); err != nil {
-				return fail("%s %q %v", key, v, err)
+				return fail("%s %q is not a name kubectl accepts: %v", key, v, err)
 			}
 			*map[string]*string{"context": &env.Context, "namespace": &env.Namespace, "deployment": &env.Deployment}[key] = v
 		case "connect-command":
@@ -163,7 +163,7 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 				return err
 			}
 			if err := CheckInstance(v); err != nil {
-				return fail("instance %q %v", v, err)
+				return fail("instance %q is not a Cloud SQL connection name: %v", v, err)
 			}
 			db.Instance = v
 		case "port":

@@ -11,9 +11,10 @@ import (
 
 // The rules below are the one validation of what reaches kubectl and the pod: the config file
 // applies them when it is read, the agent again to every forward request, whoever sent it.
-// Each Check returns nil or an error that completes a sentence after the field and its value:
+// Each Check returns nil or the reason, which the caller words into its own sentence:
 //
-//	context "--kubeconfig=/etc/x" is not a name kubectl accepts: it starts with '-'
+//	config:2: context "--kubeconfig=/etc/x" is not a name kubectl accepts: it starts with '-'
+//	forward: invalid request: kube_context "--x" is not a Kubernetes name: it starts with '-'
 
 // DefaultLocalPort is the local port of a database whose config or request names none.
 const DefaultLocalPort = 3306
@@ -37,7 +38,7 @@ func CheckContext(v string) error {
 	}
 	for _, r := range v {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(contextPunct, r) {
-			return notKubeName("%q is not allowed (letters, digits and %s are)", r, contextPunct)
+			return fmt.Errorf("%q is not allowed (letters, digits and %s are)", r, contextPunct)
 		}
 	}
 	return nil
@@ -54,7 +55,7 @@ func CheckKubeObject(v string) error {
 		return err
 	}
 	if !kubeObjectRE.MatchString(v) {
-		return notKubeName("use letters, digits, '.', '_', ':', '@' and '-', starting with a letter or digit")
+		return fmt.Errorf("use letters, digits, '.', '_', ':', '@' and '-', starting with a letter or digit")
 	}
 	return nil
 }
@@ -64,21 +65,17 @@ func CheckKubeObject(v string) error {
 func checkKubeName(v string) error {
 	switch {
 	case v == "":
-		return notKubeName("it is empty")
+		return fmt.Errorf("it is empty")
 	case len(v) > maxKubeName:
-		return notKubeName("it is longer than %d characters", maxKubeName)
+		return fmt.Errorf("it is longer than %d characters", maxKubeName)
 	case !utf8.ValidString(v):
-		return notKubeName("it is not UTF-8")
+		return fmt.Errorf("it is not UTF-8")
 	case strings.ContainsFunc(v, unicode.IsControl):
-		return notKubeName("it holds a control character")
+		return fmt.Errorf("it holds a control character")
 	case v[0] == '-':
-		return notKubeName("it starts with '-'")
+		return fmt.Errorf("it starts with '-'")
 	}
 	return nil
-}
-
-func notKubeName(format string, args ...any) error {
-	return fmt.Errorf("is not a name kubectl accepts: "+format, args...)
 }
 
 // instanceRE is a Cloud SQL connection name, project:region:instance; the project may carry a
@@ -89,12 +86,13 @@ var instanceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*:[a-z0-9-]+:[a-z0-9][a
 // domain), an instance name 98.
 const maxInstance = 253
 
-var errNotInstance = errors.New("is not a Cloud SQL connection name (project:region:instance)")
-
 // CheckInstance checks a Cloud SQL connection name.
 func CheckInstance(v string) error {
-	if len(v) > maxInstance || !instanceRE.MatchString(v) {
-		return errNotInstance
+	if len(v) > maxInstance {
+		return fmt.Errorf("it is longer than %d characters", maxInstance)
+	}
+	if !instanceRE.MatchString(v) {
+		return errors.New("want project:region:instance, in lowercase letters, digits, '.' and '-'")
 	}
 	return nil
 }

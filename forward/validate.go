@@ -19,14 +19,15 @@ func (r Request) validate() error {
 	for _, f := range []struct {
 		name, value string
 		check       func(string) error
+		what        string
 	}{
-		{"kube_context", r.Context, env.CheckContext},
-		{"kube_namespace", r.Namespace, env.CheckKubeObject},
-		{"kube_deployment", r.Deployment, env.CheckKubeObject},
-		{"sql_connection", r.SQLConnection, env.CheckInstance},
+		{"kube_context", r.Context, env.CheckContext, "a Kubernetes name"},
+		{"kube_namespace", r.Namespace, env.CheckKubeObject, "a Kubernetes name"},
+		{"kube_deployment", r.Deployment, env.CheckKubeObject, "a Kubernetes name"},
+		{"sql_connection", r.SQLConnection, env.CheckInstance, "a Cloud SQL connection name"},
 	} {
 		if err := f.check(f.value); err != nil {
-			return fmt.Errorf("%w: %s %q %v", ErrInvalid, f.name, f.value, err)
+			return fmt.Errorf("%w: %s %q is not %s: %v", ErrInvalid, f.name, f.value, f.what, err)
 		}
 	}
 	if r.LocalPort != 0 { // 0: the default
