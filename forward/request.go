@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
 // Request asks for a forward. The first five fields are the seed's parameters.
@@ -20,7 +22,7 @@ type Request struct {
 	Namespace     string
 	Deployment    string
 	SQLConnection string // Cloud SQL instance, project:region:instance
-	LocalPort     int    // preferred local port; 0 = 3306
+	LocalPort     int    // preferred local port; 0 = env.DefaultLocalPort
 
 	PinPort        bool     // a busy LocalPort is an error rather than a move to the next free one
 	ConnectCommand []string // run in the pod with SQLConnection appended; nil = env.DefaultConnectCommand
@@ -88,7 +90,7 @@ func (r Request) label() string {
 	return r.SQLConnection
 }
 
-const defaultLocalPort = 3306
+const defaultLocalPort = env.DefaultLocalPort
 
 // Errors a forward request can end with.
 var (

@@ -49,8 +49,8 @@ type child struct {
 	err  error // Wait's result; read only after done is closed
 }
 
-// start runs cmd in its own process group, killed with SIGKILL when the test process dies, with
-// stdout and stderr appended to logPath.
+// start runs cmd in its own process group (see childAttr), with stdout and stderr appended to
+// logPath.
 func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	// The child gets its own copy of the descriptor; ours is not needed after Start.
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	errc := make(chan error, 1)
 	s.reqs <- spawnReq{cmd: cmd, errc: errc}
 	if err := <-errc; err != nil {
