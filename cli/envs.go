@@ -43,7 +43,7 @@ type dbJSON struct {
 
 func runEnvs(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return usageErrorf("envs takes no arguments")
+		return extraArg(c, 0, "no arguments")
 	}
 	catalog, err := env.Load()
 	if err != nil {
