@@ -69,6 +69,7 @@ type argCompleter func(ctx context.Context, socket string, args []string) []stri
 // argCompleters are the commands whose arguments complete; the others complete flags only.
 var argCompleters = map[string]argCompleter{
 	"forward":    completeForward,
+	"doctor":     completeEnvironment,
 	"logs":       completeProcesses,
 	"stop":       completeProcesses,
 	"completion": completeShells,
@@ -221,6 +222,14 @@ func completeForward(_ context.Context, _ string, args []string) []string {
 		out = append(out, e.Databases[n].Aliases...)
 	}
 	return out
+}
+
+// completeEnvironment offers environment names and aliases, for a command that takes one.
+func completeEnvironment(ctx context.Context, socket string, args []string) []string {
+	if len(args) > 0 {
+		return nil
+	}
+	return completeForward(ctx, socket, args)
 }
 
 // completeProcesses offers the pids and names of live processes. It never starts an agent and

@@ -61,7 +61,7 @@ environment na-prod
 	t.Setenv("RHIZOME_SOCK", "")
 	wedged := wedgedAgent(t, filepath.Join(short, "wedged.sock"))
 
-	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "version", "completion"}
+	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "doctor", "version", "completion"}
 	tests := []struct {
 		name  string
 		words []string
@@ -95,6 +95,8 @@ environment na-prod
 		{name: "global flag after the command", words: []string{"logs", "--socket", wedged, ""}},
 		{name: "flags end at --", words: []string{"forward", "--", "--j"}},
 		{name: "the command after --exec --", words: []string{"forward", "--exec", "na-prod", "bookkeeper", "--", ""}},
+		{name: "doctor: environments", words: []string{"doctor", "e"}, want: []string{"eu-prod", "eu"}},
+		{name: "doctor: one environment only", words: []string{"doctor", "eu", ""}},
 		{name: "shells", words: []string{"completion", ""}, want: []string{"bash", "fish", "zsh"}},
 		{name: "no agent: no processes", words: []string{"stop", ""}},
 		{name: "wedged agent: no processes", words: []string{"--socket", wedged, "logs", ""}},

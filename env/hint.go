@@ -17,6 +17,15 @@ func ContextHint(context string) string {
 	return fmt.Sprintf("kubectl config get-contexts lists the contexts your kubeconfig has: add %q to it, or name one of those in the environment's context line", context)
 }
 
+// LoginHint says how to renew the credentials of a kube context that the API server rejects or
+// whose credential plugin wants a login.
+func LoginHint(context string) string {
+	if _, _, _, ok := gkeContext(context); ok {
+		return "log in again: gcloud auth login (gke-gcloud-auth-plugin uses those credentials)"
+	}
+	return fmt.Sprintf("log in again with whatever issued the kubeconfig's credentials for %s", context)
+}
+
 // gkeContext splits a context named as `gcloud container clusters get-credentials` names it.
 func gkeContext(context string) (project, location, cluster string, ok bool) {
 	parts := strings.Split(context, "_")

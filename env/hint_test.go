@@ -40,3 +40,17 @@ func TestContextHint(t *testing.T) {
 		})
 	}
 }
+
+func TestLoginHint(t *testing.T) {
+	tests := []struct{ name, context, want string }{
+		{"GKE", "gke_p_us-central1_c", "log in again: gcloud auth login (gke-gcloud-auth-plugin uses those credentials)"},
+		{"other", "kind-dev", "log in again with whatever issued the kubeconfig's credentials for kind-dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := LoginHint(tt.context); got != tt.want {
+				t.Errorf("LoginHint(%q) = %q, want %q", tt.context, got, tt.want)
+			}
+		})
+	}
+}

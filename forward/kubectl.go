@@ -86,3 +86,7 @@ func lastLine(s string) string {
 	}
 	return s
 }
+
+// FindKubectl returns the kubectl a forward would run, by the same rule, for the client's
+// checks (rhizome doctor).
+func FindKubectl() (string, error) { return findKubectl() }
