@@ -134,7 +134,9 @@ func kubeArgs(e *env.Environment, args ...string) []string {
 // subresource of pods) in its namespace, as a forward must.
 func checkCanI(ctx context.Context, kubectl string, e *env.Environment, resource string) check {
 	name := e.Name + " " + resource
-	out, err := runKubectl(ctx, kubectl, kubeArgs(e, "auth", "can-i", "create", resource)...)
+	// "can-i create pods/exec" would ask about a pod named exec: a subresource is a flag.
+	kind, sub, _ := strings.Cut(resource, "/")
+	out, err := runKubectl(ctx, kubectl, kubeArgs(e, "auth", "can-i", "create", kind, "--subresource", sub)...)
 	answer := strings.TrimSpace(out)
 	switch {
 	case answer == "yes":
