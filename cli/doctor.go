@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
 func doctorCommand() *cli.Command {
@@ -46,17 +48,15 @@ func runDoctor(c *cli.Context) error {
 		return extraArg(c, 1, "at most one ENV")
 	}
 	ctx := c.Context
-	kubectl, kc := checkKubectl(ctx)
-	checks := []check{kc}
-	catalog, cc := checkConfig()
-	checks = append(checks, cc)
+	catalog, config := checkConfig()
+	var envs []*env.Environment
+	var picked []check
 	if catalog != nil {
-		envs, ec := pickEnvironments(catalog, c.Args().First())
-		checks = append(checks, ec...)
-		if kubectl != "" {
-			checks = append(checks, checkEnvironments(ctx, kubectl, envs)...)
-		}
+		envs, picked = pickEnvironments(catalog, c.Args().First())
 	}
+	kube := kubeChecks(ctx, envs) // kubectl's line first, then the environments'
+	checks := append([]check{kube[0], config}, picked...)
+	checks = append(checks, kube[1:]...)
 	socket := socketPath(c)
 	checks = append(checks, checkSocketDir(socket))
 	ac, skew := checkAgent(ctx, socket)

@@ -18,25 +18,86 @@ import (
 )
 
 // The bounds of one kubectl check: kubectl's own timeout on each request to the API server,
-// and a deadline on the whole process, which also covers a credential plugin that hangs.
+// and a deadline on the whole process, which also covers a credential plugin that hangs and
+// kubectl's retries of discovery.
 const (
 	kubeRequestTimeout = 5 * time.Second
 	kubeCheckTimeout   = 10 * time.Second
 )
 
-// doctorParallel bounds how many kubectl checks run at once.
-const doctorParallel = 4
+// doctorParallel bounds how many kubectl checks run at once. They run in parallel because
+// each may wait out its bound on a dead cluster; gcloud's kubectl dispatcher even asks the
+// current context's server for its version before `kubectl version --client`.
+const doctorParallel = 16
 
-// checkKubectl finds kubectl as a forward would and asks its version. path is "" when there
-// is none to run.
-func checkKubectl(ctx context.Context) (path string, c check) {
+// kubeChecks checks kubectl, then each environment's context and, where the context is in the
+// kubeconfig, its permissions and its deployment. Every kubectl runs at once, so a dead API
+// server costs one bound, not one per check; the answers for a context that turns out to be
+// missing are dropped.
+func kubeChecks(ctx context.Context, envs []*env.Environment) []check {
 	path, err := forward.FindKubectl()
 	if err != nil {
-		return "", failed("kubectl", "install kubectl (https://kubernetes.io/docs/tasks/tools/), or set RHIZOME_KUBECTL", "%v", err)
+		return []check{failed("kubectl", "install kubectl (https://kubernetes.io/docs/tasks/tools/), or set RHIZOME_KUBECTL", "%v", err)}
 	}
+	var version check
+	var contexts []string
+	var contextsErr error
+	apiChecks := make([][]check, len(envs))
+	jobs := []func(){
+		func() { version = checkKubectl(ctx, path) },
+		func() {
+			var out string
+			out, contextsErr = runKubectl(ctx, path, "config", "get-contexts", "-o", "name")
+			contexts = strings.Fields(out)
+		},
+	}
+	for i, e := range envs {
+		apiChecks[i] = make([]check, 3)
+		jobs = append(jobs,
+			func() { apiChecks[i][0] = checkCanI(ctx, path, e, "pods/portforward") },
+			func() { apiChecks[i][1] = checkCanI(ctx, path, e, "pods/exec") },
+			func() { apiChecks[i][2] = checkDeployment(ctx, path, e) })
+	}
+	runAll(jobs)
+
+	checks := []check{version}
+	if contextsErr != nil {
+		return append(checks, failed("kubeconfig", "fix or remove the kubeconfig file kubectl names", "kubectl config get-contexts: %v", contextsErr))
+	}
+	for i, e := range envs {
+		if !slices.Contains(contexts, e.Context) {
+			checks = append(checks, failed(e.Name+" context", env.ContextHint(e.Context),
+				"%q is not in the kubeconfig (it has: %s)", e.Context, listOrNone(contexts)))
+			continue
+		}
+		checks = append(checks, passed(e.Name+" context", "%s is in the kubeconfig", e.Context))
+		checks = append(checks, apiChecks[i]...)
+	}
+	return checks
+}
+
+// runAll runs the jobs, doctorParallel at a time, and returns when all have.
+func runAll(jobs []func()) {
+	sem := make(chan struct{}, doctorParallel)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			j()
+		}()
+	}
+	wg.Wait()
+}
+
+// checkKubectl asks the kubectl at path for its version.
+func checkKubectl(ctx context.Context, path string) check {
+	const fix = "reinstall kubectl, or set RHIZOME_KUBECTL to a working one"
 	out, err := runKubectl(ctx, path, "version", "--client", "-o", "json")
 	if err != nil {
-		return "", failed("kubectl", "reinstall kubectl, or set RHIZOME_KUBECTL to a working one", "%s: %v", path, err)
+		return failed("kubectl", fix, "%s: %v", path, err)
 	}
 	var v struct {
 		ClientVersion struct {
@@ -44,9 +105,9 @@ func checkKubectl(ctx context.Context) (path string, c check) {
 		} `json:"clientVersion"`
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil || v.ClientVersion.GitVersion == "" {
-		return "", failed("kubectl", "reinstall kubectl, or set RHIZOME_KUBECTL to a working one", "%s: no version in its answer %q", path, oneLine(out))
+		return failed("kubectl", fix, "%s: no version in its answer %q", path, oneLine(out))
 	}
-	return path, passed("kubectl", "%s, %s", path, v.ClientVersion.GitVersion)
+	return passed("kubectl", "%s, %s", path, v.ClientVersion.GitVersion)
 }
 
 // runKubectl runs kubectl with the user's environment (KUBECONFIG included) and returns its
@@ -56,7 +117,7 @@ func runKubectl(ctx context.Context, path string, args ...string) (string, error
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = os.Environ()
-	cmd.WaitDelay = time.Second // a killed kubectl's plugin must not hold the pipes open
+	cmd.WaitDelay = time.Second // a killed kubectl's children must not hold the pipes open
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -76,51 +137,6 @@ func runKubectl(ctx context.Context, path string, args ...string) (string, error
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
-}
-
-// checkEnvironments checks each environment's context, then, where the context is there, its
-// permissions and deployment. The checks against the API servers run in parallel, so a dead
-// cluster costs one bound, not one per check.
-func checkEnvironments(ctx context.Context, kubectl string, envs []*env.Environment) []check {
-	out, err := runKubectl(ctx, kubectl, "config", "get-contexts", "-o", "name")
-	if err != nil {
-		return []check{failed("kubeconfig", "fix or remove the kubeconfig file kubectl names", "kubectl config get-contexts: %v", err)}
-	}
-	contexts := strings.Fields(out)
-
-	type job struct {
-		slot int
-		run  func() check
-	}
-	var checks []check
-	var jobs []job
-	for _, e := range envs {
-		if !slices.Contains(contexts, e.Context) {
-			checks = append(checks, failed(e.Name+" context", env.ContextHint(e.Context),
-				"%q is not in the kubeconfig (it has: %s)", e.Context, listOrNone(contexts)))
-			continue
-		}
-		checks = append(checks, passed(e.Name+" context", "%s is in the kubeconfig", e.Context))
-		for _, resource := range []string{"pods/portforward", "pods/exec"} {
-			checks = append(checks, check{})
-			jobs = append(jobs, job{len(checks) - 1, func() check { return checkCanI(ctx, kubectl, e, resource) }})
-		}
-		checks = append(checks, check{})
-		jobs = append(jobs, job{len(checks) - 1, func() check { return checkDeployment(ctx, kubectl, e) }})
-	}
-	sem := make(chan struct{}, doctorParallel)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			checks[j.slot] = j.run()
-		}()
-	}
-	wg.Wait()
-	return checks
 }
 
 // kubeArgs are the flags every API check starts with: the environment's context and namespace
