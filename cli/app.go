@@ -91,6 +91,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			psCommand(),
 			logsCommand(),
 			stopCommand(),
+			statusCommand(),
 			doctorCommand(),
 			versionCommand(),
 			completionCommand(),

@@ -61,7 +61,7 @@ environment na-prod
 	t.Setenv("RHIZOME_SOCK", "")
 	wedged := wedgedAgent(t, filepath.Join(short, "wedged.sock"))
 
-	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "doctor", "version", "completion"}
+	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "status", "doctor", "version", "completion"}
 	tests := []struct {
 		name  string
 		words []string
@@ -69,7 +69,7 @@ environment na-prod
 	}{
 		{name: "nothing typed", words: []string{""}, want: commands},
 		{name: "no words at all", words: nil, want: commands},
-		{name: "command prefix", words: []string{"s"}, want: []string{"sleeper", "stop"}},
+		{name: "command prefix", words: []string{"s"}, want: []string{"sleeper", "stop", "status"}},
 		{name: "hidden commands stay hidden", words: []string{"_"}},
 		{name: "global flags", words: []string{"--"}, want: []string{"--socket", "--help", "--version"}},
 		{name: "global flag value", words: []string{"--socket", ""}},
