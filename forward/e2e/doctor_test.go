@@ -147,6 +147,26 @@ func TestDoctorForbiddenPortForward(t *testing.T) {
 	}
 }
 
+// TestDoctorCredentialsRejected: a kubeconfig whose token the API server does not know.
+func TestDoctorCredentialsRejected(t *testing.T) {
+	path := kubeconfigVariant(t, func(cfg string) string {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(cfg), &v); err != nil {
+			panic(err)
+		}
+		for _, u := range v["users"].([]any) {
+			u.(map[string]any)["user"] = map[string]any{"token": "expired-or-never-valid"}
+		}
+		out, _ := json.Marshal(v)
+		return string(out)
+	})
+	u := newUser(t, 33466, "KUBECONFIG="+path)
+	checks, _ := u.doctor("na-prod")
+	for _, name := range []string{"na-prod pods/portforward", "na-prod pods/exec", "na-prod deployment"} {
+		wantCheck(t, checks, name, false, "log in again: gcloud auth login")
+	}
+}
+
 // TestDoctorAPIServerDown points the context at an API server that is not there: a closed
 // port (refused at once) and one that takes connections and never answers (a hung or
 // half-dead server, the case that must not hang doctor).
