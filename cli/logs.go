@@ -33,7 +33,7 @@ func runLogs(c *cli.Context) error {
 		return extraArg(c, 1, "at most one PID or NAME")
 	}
 	if c.Int("lines") < 0 {
-		return usageErrorf("--lines must not be negative")
+		return usageErrorf("--lines %d: must not be negative", c.Int("lines"))
 	}
 	target := c.Args().First()
 	client, err := dial(c)
