@@ -14,7 +14,8 @@ func envsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "envs",
 		Usage: "list the environments and databases rhizome forward knows",
-		Description: `Built-in environments are overlaid with ~/.config/rhizome/config (see README).
+		Description: `Built-in environments are overlaid with ~/.config/rhizome/config and the files it includes
+(see README). SOURCE says where each database was defined: built-in, or FILE:LINE.
 
    rhizome envs
    rhizome envs --json`,
@@ -39,11 +40,12 @@ type dbJSON struct {
 	Aliases   []string `json:"aliases,omitempty"`
 	Instance  string   `json:"sql_connection"`
 	LocalPort int      `json:"local_port"`
+	Source    string   `json:"source"`
 }
 
 func runEnvs(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return usageErrorf("envs takes no arguments")
+		return extraArg(c, 0, "no arguments")
 	}
 	catalog, err := env.Load()
 	if err != nil {
@@ -55,18 +57,18 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort})
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source})
 			}
 			out = append(out, j)
 		}
 		return writeJSON(c.App.Writer, out)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT")
+	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT\tSOURCE")
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context, db.Source)
 		}
 	}
 	return tw.Flush()
