@@ -36,6 +36,8 @@ type Config struct {
 	Grace        time.Duration // TERM→KILL grace for children; default 5 s
 	// HealthInterval is how often ready forwards are checked end to end; default 10 s.
 	HealthInterval time.Duration
+	// MaxBackoff caps the wait between a forward's reconnect attempts; default 30 s.
+	MaxBackoff time.Duration
 	// KubectlTimeout bounds each kubectl logs and exec of a forward's chain; default 30 s.
 	KubectlTimeout time.Duration
 	// Simulate makes every forward simulated (RHIZOME_SIMULATE=true in the agent's environment).
@@ -122,6 +124,7 @@ func Start(cfg Config) (*Agent, error) {
 	a.forwards = forward.NewManager(a.sup, forward.Options{
 		Executable:     cfg.Executable,
 		HealthInterval: cfg.HealthInterval,
+		MaxBackoff:     cfg.MaxBackoff,
 		KubectlTimeout: cfg.KubectlTimeout,
 		SimulateAll:    cfg.Simulate,
 		SocketDir:      ForwardSocketDir(cfg.Socket),

@@ -8,8 +8,12 @@ import (
 
 func (a *Agent) toProcess(i proc.Info) rpc.Process {
 	p := rpc.Process{
-		ID: i.ID, PID: i.PID, Name: i.Name, Kind: i.Kind, State: string(i.State),
-		Started: i.Started, Restarts: i.Restarts, Attempt: i.Attempt, Reason: i.Reason, Exit: i.ExitDesc,
+		ID: i.ID, PID: i.PID, Name: i.Name, Kind: i.Kind, State: string(i.State), Since: i.Since,
+		Restarts: i.Restarts, Attempt: i.Attempt, Reason: i.Reason, Exit: i.ExitDesc,
+	}
+	if !i.Started.IsZero() {
+		t := i.Started
+		p.Started = &t
 	}
 	if i.State == proc.Restarting && !i.NextRestart.IsZero() {
 		t := i.NextRestart
@@ -19,15 +23,9 @@ func (a *Agent) toProcess(i proc.Info) rpc.Process {
 		p.LastLines = toLogLines(i.LastLines)
 	}
 	if i.Kind == forward.Kind || i.Kind == forward.KindSimulated {
-		if i.State == proc.Restarting {
-			p.State = "reconnecting" // what a restart means to someone holding the handle
-		}
 		if st, ok := a.forwards.StatusOf(i.ID); ok {
 			h, t := toHandle(st.Handle), toTraffic(st.Traffic)
-			p.Handle, p.Traffic = &h, &t
-			if st.State != "" && i.State == proc.Stopped {
-				p.State = st.State
-			}
+			p.Handle, p.Traffic, p.State, p.Fix = &h, &t, st.State, st.Fix
 		}
 	}
 	return p

@@ -11,21 +11,23 @@ import (
 )
 
 // TestForwardCrashLoopEndsFailed runs forwards whose kubectl always fails, in each step of the
-// chain: the agent retries with backoff, then gives up; the forward call returns kubectl's
-// own words, and ps keeps the forward as failed, with the reason and its last lines, until
-// it is stopped.
+// chain, on a first start: a failure that retrying cannot fix (rejected credentials) ends the
+// forward at once with the fix; a transient one (the pod not running yet) is retried with
+// backoff for as long as the client waits. The forward call returns kubectl's own words, and
+// ps keeps the forward as failed, with the reason and its last lines, until it is stopped.
 func TestForwardCrashLoopEndsFailed(t *testing.T) {
 	tests := []struct {
 		name    string
 		kubectl string // sh body; $3 … are kubectl's arguments after --context=C --namespace=N
 		want    string // in the error, the reason and the last lines
+		retried bool   // a backoff in the last lines
 	}{
 		{"logs fails", `echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1`,
-			"You must be logged in to the server (Unauthorized)"},
+			"You must be logged in to the server (Unauthorized)", false},
 		{"port-forward dies", `case "$3" in
 logs|exec) echo "2024/01/02 15:04:05 [proj:region:inst] Listening on 127.0.0.1:5432" ;;
 port-forward) echo "error: unable to forward port because pod is not running. Current status=Pending" >&2; exit 1 ;;
-esac`, "unable to forward port because pod is not running"},
+esac`, "unable to forward port because pod is not running", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,7 +35,8 @@ esac`, "unable to forward port because pod is not running"},
 			a := startAgent(t, withKubectl(kubectl))
 			c := dialAgent(t, a)
 			ctx := t.Context()
-			_, err := c.Forward(ctx, rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "crashy"})
+			_, err := c.Forward(ctx, rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "crashy",
+				Wait: rpc.Duration(3 * time.Second)})
 			if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Forward() = %v, want rpc.ErrForwardFailed with %q", err, tt.want)
 			}
@@ -55,8 +58,8 @@ esac`, "unable to forward port because pod is not running"},
 			}
 			all := strings.Join(last, "\n")
 			t.Logf("Forward() = %v\nps: %s, reason %q, last lines:\n%s", err, p.State, p.Reason, all)
-			if !strings.Contains(all, "restarting in") || !strings.Contains(all, tt.want) {
-				t.Errorf("last lines in ps:\n%s\nwant a backoff and %q", all, tt.want)
+			if strings.Contains(all, "restarting in") != tt.retried || !strings.Contains(all, tt.want) {
+				t.Errorf("last lines in ps:\n%s\nwant %q, and a backoff: %v", all, tt.want, tt.retried)
 			}
 			if b, _ := os.ReadFile(calls); strings.Contains(string(b), " exec ") && !strings.Contains(string(b), "exec deploy/dep -- /usr/local/bin/cloudsql-connect proj:region:inst") {
 				t.Errorf("kubectl calls:\n%s\nwant the default connection command run in the pod", b)
@@ -83,7 +86,8 @@ func TestForwardHungKubectlTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	_, err = dialAgent(t, a).Forward(t.Context(), rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "hung"})
+	_, err = dialAgent(t, a).Forward(t.Context(), rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "hung",
+		Wait: rpc.Duration(2 * time.Second)})
 	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl logs: no answer within 300ms") {
 		t.Errorf("Forward() with a hung kubectl = %v, want ErrForwardFailed saying it timed out", err)
 	}

@@ -18,6 +18,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
 		Name: p.Name, Simulate: p.Simulate,
 		ConnectWait: time.Duration(p.ConnectWait), IdleTimeout: time.Duration(p.IdleTimeout), MaxAge: time.Duration(p.MaxAge),
+		Wait: time.Duration(p.Wait),
 	})
 	if err != nil {
 		return rpc.Handle{}, forwardError(err)

@@ -17,7 +17,7 @@ func TestForwardTakesEveryContext(t *testing.T) {
 	dir := shortDir(t)
 	args := filepath.Join(dir, "args")
 	// One argument a line, so that a name split into two would show.
-	_, kubectl := fakeKubectl(t, `printf '%s\n' "$@" >> `+args+`; echo "error: no such context" >&2; exit 1`)
+	_, kubectl := fakeKubectl(t, `printf '%s\n' "$@" >> `+args+`; echo "error: context \"$1\" does not exist" >&2; exit 1`)
 	c := dialAgent(t, startAgent(t, withKubectl(kubectl)))
 	tests := []struct{ name, context string }{
 		{"EKS", "arn:aws:eks:us-east-1:123456789012:cluster/prod"},
@@ -28,7 +28,7 @@ func TestForwardTakesEveryContext(t *testing.T) {
 	for _, tt := range tests {
 		os.Remove(args)
 		_, err := c.Forward(t.Context(), rpc.ForwardParams{KubeContext: tt.context, KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: tt.name})
-		if err == nil || !strings.Contains(err.Error(), "no such context") {
+		if err == nil || !strings.Contains(err.Error(), "does not exist") {
 			t.Errorf("%s: Forward(context %q) = %v, want kubectl's own refusal, not the agent's", tt.name, tt.context, err)
 		}
 		b, _ := os.ReadFile(args)

@@ -30,7 +30,7 @@ func fakeKubectl(t *testing.T, body string) (calls, path string) {
 // the field, and no process is started, not even kubectl. A valid request afterwards does
 // reach kubectl, which shows the check would have seen a call.
 func TestForwardRefusesTricks(t *testing.T) {
-	calls, kubectl := fakeKubectl(t, `echo "error: no such context" >&2; exit 1`)
+	calls, kubectl := fakeKubectl(t, `echo 'error: context "ctx" does not exist' >&2; exit 1`)
 	a := startAgent(t, withKubectl(kubectl))
 	rc := dialRaw(t, a.Socket())
 	valid := map[string]any{"kube_context": "ctx", "kube_namespace": "ns", "kube_deployment": "dep", "sql_connection": "proj:region:inst"}
@@ -111,7 +111,7 @@ func TestForwardRefusesTricks(t *testing.T) {
 	// The control: a valid request does run kubectl, which fails.
 	rc.send(`{"jsonrpc":"2.0","id":"ok","method":"forward","params":{"kube_context":"ctx","kube_namespace":"ns","kube_deployment":"dep","sql_connection":"proj:region:inst"}}`)
 	_ = rc.c.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if r := rc.read(); r.Error == nil || r.Error.Code != -32012 || !strings.Contains(r.Error.Message, "no such context") {
+	if r := rc.read(); r.Error == nil || r.Error.Code != -32012 || !strings.Contains(r.Error.Message, `context "ctx" does not exist`) {
 		t.Errorf("valid forward with a failing kubectl = %+v, want -32012 with kubectl's words", r.Error)
 	}
 	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "--context=ctx --namespace=ns logs deploy/dep") {

@@ -44,6 +44,7 @@ With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward greets like
 			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)"},
 			&cli.DurationFlag{Name: "connect-wait", Usage: "how long a connection waits while the forward reconnects (`DURATION`, default 30s)"},
+			&cli.DurationFlag{Name: "wait", Usage: "how long to wait for the forward to be ready (`DURATION`, default 60s)"},
 		},
 		Action: runForward,
 	}
@@ -126,18 +127,18 @@ func runForward(c *cli.Context) error {
 	return nil
 }
 
-// durationFlags puts --idle-timeout, --max-age and --connect-wait, where given, over the
-// environment's settings.
+// durationFlags puts --idle-timeout, --max-age, --connect-wait and --wait, where given, over
+// the environment's settings.
 func durationFlags(c *cli.Context, p *rpc.ForwardParams) error {
 	for _, f := range []struct {
 		name string
 		dst  *rpc.Duration
-	}{{"idle-timeout", &p.IdleTimeout}, {"max-age", &p.MaxAge}, {"connect-wait", &p.ConnectWait}} {
+	}{{"idle-timeout", &p.IdleTimeout}, {"max-age", &p.MaxAge}, {"connect-wait", &p.ConnectWait}, {"wait", &p.Wait}} {
 		if !c.IsSet(f.name) {
 			continue
 		}
 		d := c.Duration(f.name)
-		if d < 0 || (d == 0 && f.name == "connect-wait") {
+		if d < 0 || (d == 0 && (f.name == "connect-wait" || f.name == "wait")) {
 			return usageErrorf("--%s %v: want a positive duration such as 90s or 2h", f.name, d)
 		}
 		*f.dst = rpc.Duration(d)

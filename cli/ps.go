@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -55,18 +56,39 @@ func printPsTable(w io.Writer, procs []rpc.Process, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PID\tNAME\tSTATE\tUPTIME\tRESTARTS\tDETAIL")
 	for _, p := range procs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\n", p.PID, p.Name, p.State, shortDuration(now.Sub(p.Started)), p.Restarts, processDetail(p, now))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", pidColumn(p), p.Name, p.State, uptimeColumn(p, now), p.Restarts, processDetail(p, now))
 	}
 	tw.Flush()
 }
 
+// pidColumn is the current child's pid, or "-" while no process runs.
+func pidColumn(p rpc.Process) string {
+	if p.PID == 0 {
+		return "-"
+	}
+	return strconv.Itoa(p.PID)
+}
+
+// uptimeColumn is how long the process has run, or, while no process runs (reconnecting,
+// failed, stopped), how long it has been in its state.
+func uptimeColumn(p rpc.Process, now time.Time) string {
+	if p.PID == 0 || p.Started == nil {
+		return shortDuration(now.Sub(p.Since))
+	}
+	return shortDuration(now.Sub(*p.Started))
+}
+
 // processDetail is the one thing worth knowing about p beyond its state.
 func processDetail(p rpc.Process, now time.Time) string {
+	why := oneLine(p.Reason)
+	if p.Fix != "" {
+		why = p.Fix // what to do matters more than kubectl's words, which ps --json and logs keep
+	}
 	switch {
 	case p.NextRestart != nil:
-		return fmt.Sprintf("attempt %d, next try in %s: %s", p.Attempt, shortDuration(p.NextRestart.Sub(now)), oneLine(p.Reason))
+		return fmt.Sprintf("attempt %d, next try in %s: %s", p.Attempt, shortDuration(p.NextRestart.Sub(now)), why)
 	case p.State == "failed", p.State == "idle-stopped", p.State == "expired":
-		return oneLine(p.Reason)
+		return why
 	case p.Handle != nil && p.Kind == "simulated-forward":
 		return p.Handle.ConnectionString + " (simulated)" + trafficDetail(p.Traffic, now)
 	case p.Handle != nil:

@@ -15,6 +15,7 @@ const (
 	varDebug          = "RHIZOME_DEBUG"           // any value: log at debug level
 	varKubectl        = "RHIZOME_KUBECTL"         // the kubectl to run
 	varHealthInterval = "RHIZOME_HEALTH_INTERVAL" // how often ready forwards are checked
+	varMaxBackoff     = "RHIZOME_MAX_BACKOFF"     // the longest wait between reconnect attempts
 	varWatchdog       = "RHIZOME_WATCHDOG"        // true: the watchdog instead of Pdeathsig (Linux)
 	varSleepOverride  = "SLEEP_OVERRIDE"          // the sleeper's pace, in seconds
 )
@@ -24,12 +25,19 @@ func agentSettings(cfg *agent.Config) error {
 	cfg.Simulate = env.SimulateRequested()
 	cfg.Debug = os.Getenv(varDebug) != ""
 	cfg.Kubectl = os.Getenv(varKubectl)
-	if v := os.Getenv(varHealthInterval); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return usageErrorf("%s=%q: want a duration such as 10s", varHealthInterval, v)
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{{varHealthInterval, &cfg.HealthInterval}, {varMaxBackoff, &cfg.MaxBackoff}} {
+		v := os.Getenv(d.name)
+		if v == "" {
+			continue
 		}
-		cfg.HealthInterval = d
+		parsed, err := time.ParseDuration(v)
+		if err != nil || parsed <= 0 {
+			return usageErrorf("%s=%q: want a duration such as 10s", d.name, v)
+		}
+		*d.dst = parsed
 	}
 	if v := os.Getenv(varWatchdog); v != "" {
 		on, err := strconv.ParseBool(v)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -72,20 +73,29 @@ func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return stdout.String(), fmt.Errorf("kubectl %s: no answer within %v", args[0], k.timeout)
 		}
-		msg := strings.TrimSpace(stderr.String())
+		msg := kubectlWords(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
-		return stdout.String(), fmt.Errorf("kubectl %s: %s", args[0], lastLine(msg))
+		return stdout.String(), fmt.Errorf("kubectl %s: %s", args[0], msg)
 	}
 	return stdout.String(), nil
 }
 
-func lastLine(s string) string {
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
+// klogLineRE is client-go's log prefix ("E1201 09:22:27.025044   29427 memcache.go:265] …"):
+// repetitions of what kubectl then says once in its own words.
+var klogLineRE = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ `)
+
+// kubectlWords is what kubectl said on stderr, on one line, without client-go's log lines.
+// Every line counts: a connection script's own words come before kubectl's wrapper of them.
+func kubectlWords(stderr string) string {
+	var words []string
+	for line := range strings.SplitSeq(strings.TrimSpace(stderr), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !klogLineRE.MatchString(line) {
+			words = append(words, line)
+		}
 	}
-	return s
+	return strings.Join(words, "; ")
 }
 
 // FindKubectl returns the kubectl a forward would run, by the same rule, for the client's

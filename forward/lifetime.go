@@ -6,12 +6,6 @@ import (
 	"time"
 )
 
-// Forward states beyond proc's, as ps shows a forward that ended itself.
-const (
-	StateIdleStopped = "idle-stopped" // idle-timeout passed with no open connection
-	StateExpired     = "expired"      // max-age passed
-)
-
 // lifetime ends a forward by itself: after idleTimeout with no open connection (an open
 // connection keeps it alive however quiet), or maxAge after it started, whatever the use.
 // Zero durations never end it. Its methods are safe for concurrent use.

@@ -19,6 +19,8 @@ type Options struct {
 	HealthInterval time.Duration
 	// Restart is the policy for reconnecting; the zero value means DefaultRestart.
 	Restart proc.RestartPolicy
+	// MaxBackoff, when set, caps the wait between reconnect attempts instead of Restart's.
+	MaxBackoff time.Duration
 	// KubectlTimeout bounds each kubectl logs and exec of the chain; default 30 s.
 	KubectlTimeout time.Duration
 	// SimulateAll makes every forward simulated (the agent ran with RHIZOME_SIMULATE=true).
@@ -31,13 +33,13 @@ type Options struct {
 	Kubectl string
 }
 
-// DefaultRestart reconnects after any exit, backing off from half a second to 15 s, and gives
-// up after 8 failed attempts in a row (about a minute of trying).
+// DefaultRestart reconnects after any exit, for as long as the forward is wanted, backing off
+// from half a second to 30 s. A forward's first start gives up sooner, by its own rules (see
+// entry): on a failure that retrying cannot fix, or when no client waits any more.
 var DefaultRestart = proc.RestartPolicy{
 	Always:      true,
-	MaxFailures: 8,
 	MinBackoff:  500 * time.Millisecond,
-	MaxBackoff:  15 * time.Second,
+	MaxBackoff:  30 * time.Second,
 	Jitter:      0.2,
 	StableAfter: 30 * time.Second,
 }
@@ -47,10 +49,6 @@ const (
 	Kind          = "forward"
 	KindSimulated = "simulated-forward"
 )
-
-// firstTries is how many failed attempts a new forward gets before Forward gives up and
-// reports why: a typo in a name fails fast instead of retrying for a minute.
-const firstTries = 2
 
 // Manager owns the live forwards and shares each among all who ask for the same instance.
 // It is safe for concurrent use. Wait waits for its goroutines once the supervisor is shut
@@ -68,23 +66,6 @@ type Manager struct {
 // maxEnded bounds how many ended forwards the Manager remembers for ps.
 const maxEnded = 64
 
-// entry is one forward: its process (the back end, restarted under it), its front door, its
-// handle, and how its first start is going.
-type entry struct {
-	proc   *proc.Process
-	handle Handle
-	door   *frontDoor
-	life   *lifetime
-	over   chan struct{} // closed once the door is closed: the forward is gone for good
-
-	mu        sync.Mutex
-	everReady bool
-	failures  int
-	firstErr  error
-	gaveUp    chan struct{} // closed when the first start failed for good
-	endState  string        // StateIdleStopped or StateExpired when the forward ended itself
-}
-
 // NewManager returns a Manager that starts forwards under sup.
 func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	if opts.HealthInterval == 0 {
@@ -95,6 +76,10 @@ func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	}
 	if opts.Restart == (proc.RestartPolicy{}) {
 		opts.Restart = DefaultRestart
+	}
+	if opts.MaxBackoff > 0 {
+		opts.Restart.MaxBackoff = opts.MaxBackoff
+		opts.Restart.MinBackoff = min(opts.Restart.MinBackoff, opts.MaxBackoff)
 	}
 	if opts.SocketDir != "" {
 		removeStaleSockets(opts.SocketDir)
@@ -121,6 +106,9 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	if r.ConnectWait == 0 {
 		r.ConnectWait = DefaultConnectWait
 	}
+	if r.Wait == 0 {
+		r.Wait = DefaultWait
+	}
 	if err := r.validate(); err != nil {
 		return Handle{}, err
 	}
@@ -132,25 +120,19 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 		return Handle{}, fmt.Errorf("%w: %s is already forwarded on port %d: use that, or stop it first to pin %d",
 			ErrPortInUse, r.SQLConnection, e.handle.LocalPort, r.LocalPort)
 	}
-	waitCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-e.gaveUp:
-			cancel()
-		case <-waitCtx.Done():
-		}
-	}()
-	if err := e.proc.WaitReady(waitCtx); err != nil {
-		if first := e.firstError(); first != nil {
-			return Handle{}, fmt.Errorf("%w: %v", ErrFailed, first)
-		}
-		if ctx.Err() != nil {
-			return Handle{}, ctx.Err()
-		}
-		return Handle{}, fmt.Errorf("%w: %v", ErrFailed, err)
+	return e.waitReady(ctx, r.Wait)
+}
+
+// RetryAll tells every forward that the world may have changed (the machine woke up, the
+// network changed): those reconnecting try again now instead of at the end of their backoff,
+// and those that are ready check their chain now.
+func (m *Manager) RetryAll(reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.forwards {
+		e.proc.RetryNow(reason)
+		e.proc.CheckNow()
 	}
-	return e.handle, nil
 }
 
 // entryFor finds the live forward for r or starts one.
@@ -175,7 +157,7 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 		return nil, err
 	}
 	c.door = door
-	e := &entry{handle: newHandle(door, r), door: door, gaveUp: make(chan struct{}), over: make(chan struct{})}
+	e := newEntry(r, door)
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
@@ -266,79 +248,6 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 	return spec, c, nil
 }
 
-// watch wraps spec's hooks to learn how the first start goes: after firstTries failures before
-// the forward was ever ready, the process gives up (state failed) and Forward reports why.
-func (e *entry) watch(spec *proc.Spec) {
-	prepare, ready := spec.Prepare, spec.Ready
-	spec.Prepare = func(ctx context.Context, p *proc.Process) ([]string, error) {
-		argv, err := prepare(ctx, p)
-		if err != nil {
-			e.failed(p, err)
-		}
-		return argv, err
-	}
-	spec.Ready = func(ctx context.Context, p *proc.Process) error {
-		err := ready(ctx, p)
-		if err != nil {
-			e.failed(p, err)
-		} else {
-			e.mu.Lock()
-			e.everReady = true
-			e.mu.Unlock()
-		}
-		return err
-	}
-}
-
-func (e *entry) failed(p *proc.Process, err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.everReady || e.firstErr != nil {
-		return
-	}
-	e.failures++
-	if e.failures < firstTries {
-		return
-	}
-	e.firstErr = err
-	close(e.gaveUp)
-	// Failed, not Stopped, so ps keeps it with the reason and its last lines. Not from this
-	// hook: GiveUp waits for it.
-	go func() { _ = p.GiveUp(context.Background(), err.Error()) }()
-}
-
-func (e *entry) firstError() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.firstErr
-}
-
-func (e *entry) endingItself() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.endState != ""
-}
-
-// endItself stops the forward for its lifetime's reason; ps shows state once it is over.
-// The door closes first, so its clients are cut by it, at once and counted, rather than by
-// the back end's end.
-func (e *entry) endItself(state, reason string) {
-	e.mu.Lock()
-	e.endState = state
-	e.mu.Unlock()
-	if cut := e.door.close(reason); cut > 0 {
-		e.proc.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
-	}
-	e.proc.StopBecause(reason)
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
 func (m *Manager) sweepLocked() {
 	for k, e := range m.forwards {
 		select {
@@ -373,16 +282,7 @@ func (m *Manager) heldLocked(port int) bool {
 	return false
 }
 
-// Status is what ps shows of a forward beyond its process.
-type Status struct {
-	Handle  Handle
-	Traffic Traffic
-	// State names how the forward ends when it ends itself (StateIdleStopped, StateExpired),
-	// to be shown once its process is stopped; "" otherwise.
-	State string
-}
-
-// StatusOf returns the status of the forward running as process id.
+// StatusOf returns the status of the forward running as process id, live or recently ended.
 func (m *Manager) StatusOf(id int64) (Status, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -395,8 +295,5 @@ func (m *Manager) StatusOf(id int64) (Status, bool) {
 	if e == nil {
 		return Status{}, false
 	}
-	e.mu.Lock()
-	state := e.endState
-	e.mu.Unlock()
-	return Status{Handle: e.handle, Traffic: e.door.traffic(), State: state}, true
+	return e.status(), true
 }

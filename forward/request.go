@@ -38,7 +38,13 @@ type Request struct {
 	IdleTimeout time.Duration
 	// MaxAge stops the forward that long after it started, used or not; 0 never does.
 	MaxAge time.Duration
+	// Wait bounds how long Forward waits for the forward to be ready; 0 means DefaultWait. A
+	// forward that was never ready stops when no client waits for it any more.
+	Wait time.Duration
 }
+
+// DefaultWait is how long a client waits for a forward by default.
+const DefaultWait = 60 * time.Second
 
 // DefaultConnectWait is how long a connection waits for a reconnecting chain by default.
 const DefaultConnectWait = 30 * time.Second

@@ -178,6 +178,16 @@ func (p *Process) StopBecause(reason string) {
 	p.stopFor("", reason)
 }
 
+// GiveUpLater is GiveUp without the wait, for a hook (which GiveUp, waiting
+// for the hook's own goroutine, would deadlock) or any owner that need not
+// wait. Done is closed when it is over.
+func (p *Process) GiveUpLater(reason string) {
+	if reason == "" {
+		reason = "given up"
+	}
+	p.stopFor(reason, "")
+}
+
 // requestStop starts stopping p without waiting.
 func (p *Process) requestStop() { p.stopFor("", "") }
 

@@ -55,6 +55,9 @@ type ForwardParams struct {
 	IdleTimeout Duration `json:"idle_timeout,omitempty"`
 	// MaxAge stops the forward that long after it started; 0: never.
 	MaxAge Duration `json:"max_age,omitempty"`
+	// Wait bounds how long the call waits for the forward to be ready; 0: 60 s. A forward that
+	// was never ready stops when no call waits for it any more.
+	Wait Duration `json:"wait,omitempty"`
 }
 
 // Handle is what a ready forward gives back: the seed's shape.
@@ -84,11 +87,12 @@ type Traffic struct {
 // Process is one supervised process as ps shows it.
 type Process struct {
 	ID          int64      `json:"id"`
-	PID         int        `json:"pid"`
+	PID         int        `json:"pid,omitempty"` // the current child; none while no process runs
 	Name        string     `json:"name"`
 	Kind        string     `json:"kind"`
 	State       string     `json:"state"`
-	Started     time.Time  `json:"started"`
+	Started     *time.Time `json:"started,omitempty"` // the first child's start; none before one ran
+	Since       time.Time  `json:"since"`             // when State began
 	Restarts    int        `json:"restarts"`
 	Attempt     int        `json:"attempt,omitempty"`
 	NextRestart *time.Time `json:"next_restart,omitempty"`
@@ -96,6 +100,7 @@ type Process struct {
 	Exit        string     `json:"exit,omitempty"`
 	Handle      *Handle    `json:"handle,omitempty"`
 	Traffic     *Traffic   `json:"traffic,omitempty"`
+	Fix         string     `json:"fix,omitempty"` // what to do about Reason, when rhizome knows
 	LastLines   []LogLine  `json:"last_lines,omitempty"`
 }
 
