@@ -123,8 +123,13 @@ func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	case <-ctx.Done():
 	case <-a.ShutdownRequested():
 	}
-	return a.Close()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return a.Shutdown(ctx)
 }
+
+// shutdownTimeout bounds the agent's graceful shutdown, after which it kills what is left.
+const shutdownTimeout = 30 * time.Second
 
 // killTimeout bounds waiting for an agent to stop its children and exit.
 const killTimeout = 45 * time.Second
