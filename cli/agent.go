@@ -78,16 +78,21 @@ func runAgent(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warnOnProtocol(c, v)
+	warnOnSkew(c, v)
 	printAgentVars(c.App.Writer, sh, v.Socket, v.PID, c.Bool("q"))
 	return nil
 }
 
-// warnOnProtocol tells the user when the running agent comes from another rhizome release.
-func warnOnProtocol(c *cli.Context, v rpc.VersionResult) {
-	if v.Protocol != rpc.ProtocolVersion {
+// warnOnSkew tells the user, on stderr, when the running agent comes from another rhizome
+// release: after an upgrade, the old agent keeps running until restarted.
+func warnOnSkew(c *cli.Context, v rpc.VersionResult) {
+	switch {
+	case v.Protocol != rpc.ProtocolVersion:
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d speaks protocol %d, this rhizome speaks %d: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
 			v.PID, v.Protocol, rpc.ProtocolVersion)
+	case v.Version != Version:
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d runs rhizome %s, this is rhizome %s: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
+			v.PID, v.Version, Version)
 	}
 }
 
