@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -43,7 +44,8 @@ func (a *Agent) admit(c *net.UnixConn) *session {
 }
 
 func refuse(c net.Conn, code int64, msg string) {
-	_ = rpc.NewLineFramer(c, 0).WriteObject(errorLine(nil, code, msg))
+	line, _ := json.Marshal(errorLine(nil, code, msg))
+	_, _ = c.Write(append(line, '\n')) // one short line into a fresh socket's buffer
 	c.Close()
 }
 

@@ -50,8 +50,8 @@ func TestShutdownGraceful(t *testing.T) {
 	if !strings.Contains(strings.Join(texts, "\n"), "stopping: SIGTERM to process group") {
 		t.Errorf("subscriber got %q, want the TERM of a graceful stop", texts)
 	}
-	if err := lines.Err(); err == nil || !strings.Contains(err.Error(), "supervisor shut down") {
-		t.Errorf("subscription Err() = %v, want the agent's reason: supervisor shut down", err)
+	if err := lines.Err(); err == nil || err.Error() != "the agent is shutting down" {
+		t.Errorf("subscription Err() = %v, want the agent's reason: the agent is shutting down", err)
 	}
 	var states []string
 	for batch := range watch.C() {

@@ -159,9 +159,12 @@ func (sub *subscription) ended(ctx context.Context, conn *jsonrpc2.Conn, err err
 		return
 	}
 	reason := err.Error()
-	if errors.Is(err, proc.ErrLagging) {
+	switch {
+	case errors.Is(err, proc.ErrLagging):
 		sub.agent.log.WithField("subscription", sub.id).Warn("dropped a subscriber that fell behind")
 		reason = "subscriber fell behind and was dropped; resubscribe to continue"
+	case errors.Is(err, proc.ErrShutdown):
+		reason = "the agent is shutting down"
 	}
 	_ = conn.Notify(ctx, rpc.NotifyEnded, rpc.EndedParams{Subscription: sub.id, Reason: reason})
 }

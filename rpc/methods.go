@@ -106,16 +106,6 @@ func (m Method) Call(ctx context.Context, svc Service, params *json.RawMessage) 
 	return m.call(ctx, svc, params)
 }
 
-// Dispatch decodes params for method and calls svc. Unknown methods and bad params come back
-// as *Error with the standard codes, so the agent can send them as they are.
-func Dispatch(ctx context.Context, svc Service, method string, params *json.RawMessage) (any, error) {
-	m, ok := LookupMethod(method)
-	if !ok {
-		return nil, UnknownMethod(method)
-	}
-	return m.Call(ctx, svc, params)
-}
-
 // UnknownMethod is the -32601 error for method, listing what the agent does serve.
 func UnknownMethod(method string) error {
 	names := make([]string, 0, len(Methods))
