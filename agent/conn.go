@@ -61,7 +61,10 @@ func (a *Agent) forget(c net.Conn) {
 func (a *Agent) serveConn(c *net.UnixConn, s *session) {
 	framer := rpc.NewLineFramer(c, rpc.MaxFrame)
 	stream := &wireStream{f: framer, atEOF: s.inputEnded}
-	conn := jsonrpc2.NewConn(a.ctx, stream, s, jsonrpc2.SetLogger(logrusPrintf{a.log}))
+	// Not a.ctx: jsonrpc2 closes the connection when its context ends, and a graceful
+	// shutdown cancels a.ctx before the last notifications and answers are out. Handlers get
+	// a.ctx instead (see Handle); the connection ends when Close closes it.
+	conn := jsonrpc2.NewConn(context.Background(), stream, s, jsonrpc2.SetLogger(logrusPrintf{a.log}))
 	<-conn.DisconnectNotify()
 	if framer.Stalled() {
 		a.log.Warn("disconnected a client that stopped reading")
@@ -88,7 +91,8 @@ type session struct {
 // Handle implements jsonrpc2.Handler, on the connection's read loop. Calls that answer at
 // once from memory are handled right there; every other call gets its own goroutine, so a slow
 // one never holds up the connection's other requests.
-func (s *session) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+func (s *session) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	ctx := s.agent.ctx // a request gives up when the agent shuts down, not when its client's input ends
 	m, ok := rpc.LookupMethod(req.Method)
 	switch {
 	case !ok:
