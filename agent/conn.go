@@ -108,6 +108,11 @@ func (s *session) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.R
 }
 
 func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m rpc.Method) {
+	if !m.Conn {
+		result, err := m.Call(ctx, wire{s.agent}, req.Params)
+		s.reply(ctx, conn, req, result, err)
+		return
+	}
 	switch m.Name {
 	case rpc.MethodSubscribe, rpc.MethodWatch:
 		open := s.subscribe
@@ -126,8 +131,7 @@ func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2
 		result, err := s.unsubscribe(req.Params)
 		s.reply(ctx, conn, req, result, err)
 	default:
-		result, err := m.Call(ctx, wire{s.agent}, req.Params)
-		s.reply(ctx, conn, req, result, err)
+		s.reply(ctx, conn, req, nil, fmt.Errorf("agent: connection method %s has no handler", m.Name))
 	}
 }
 
