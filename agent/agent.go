@@ -70,6 +70,7 @@ type Agent struct {
 
 	mu      sync.Mutex
 	conns   map[net.Conn]*session // guarded by mu
+	refused map[net.Conn]struct{} // guarded by mu: refused, being told why (refuseLingering)
 	closing bool                  // guarded by mu: Close has begun ending connections
 
 	shutdownReq  chan struct{} // closed by the shutdown method
@@ -112,6 +113,7 @@ func Start(cfg Config) (*Agent, error) {
 		cfg: cfg, log: log, logfile: lf, ln: ln, started: time.Now(),
 		ctx: ctx, cancel: cancel,
 		conns:       map[net.Conn]*session{},
+		refused:     map[net.Conn]struct{}{},
 		shutdownReq: make(chan struct{}),
 	}
 	popts := proc.Options{
@@ -200,6 +202,9 @@ func (a *Agent) Close() error {
 		a.mu.Lock()
 		a.closing = true
 		for c := range a.conns {
+			c.Close()
+		}
+		for c := range a.refused {
 			c.Close()
 		}
 		a.mu.Unlock()

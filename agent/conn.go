@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/sourcegraph/jsonrpc2"
@@ -33,7 +35,9 @@ func (a *Agent) admit(c *net.UnixConn) *session {
 	if len(a.conns) >= a.cfg.MaxConns {
 		a.log.WithField("limit", a.cfg.MaxConns).Warn("refused connection: too many connections")
 		msg := fmt.Sprintf("agent has too many connections (limit %d): close some clients and retry", a.cfg.MaxConns)
-		if !a.gs.Go(func() { refuse(c, rpc.CodeLimit, msg) }) {
+		a.refused[c] = struct{}{}
+		if !a.gs.Go(func() { a.refuseLingering(c, rpc.CodeLimit, msg) }) {
+			delete(a.refused, c)
 			c.Close()
 		}
 		return nil
@@ -42,6 +46,29 @@ func (a *Agent) admit(c *net.UnixConn) *session {
 	a.conns[c] = s
 	return s
 }
+
+// refuseLingering refuses c as refuse does, but first shuts down only its writing side and
+// reads what the client sends for a moment, so that a client that writes its request right
+// after connecting reads the refusal and then EOF, instead of failing with EPIPE. Close ends
+// the wait at once.
+func (a *Agent) refuseLingering(c *net.UnixConn, code int64, msg string) {
+	defer func() {
+		a.mu.Lock()
+		delete(a.refused, c)
+		a.mu.Unlock()
+		c.Close()
+	}()
+	line, _ := json.Marshal(errorLine(nil, code, msg))
+	if _, err := c.Write(append(line, '\n')); err != nil || c.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, rpc.MaxFrame))
+}
+
+// lingerTimeout bounds how long a refused client may go on writing before its connection is
+// closed.
+const lingerTimeout = time.Second
 
 func refuse(c net.Conn, code int64, msg string) {
 	line, _ := json.Marshal(errorLine(nil, code, msg))
