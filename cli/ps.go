@@ -17,9 +17,9 @@ func psCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ps",
 		Usage: "list the processes the agent supervises",
-		Description: `   rhizome ps          # a table
-   rhizome ps --json   # {"running":[{"pid":93302,…}],"count":1}
-   rhizome ps -w       # the table, then one line per state change until interrupted
+		Description: `   rhizome ps            # a table
+   rhizome ps --json     # {"running":[{"pid":93302,…}],"count":1}
+   rhizome ps -w         # the table, then one line per state change until interrupted
    rhizome ps -w --json  # one JSON object per process, then one per state change`,
 		Flags: []cli.Flag{
 			jsonFlag(),
