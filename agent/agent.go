@@ -64,21 +64,27 @@ type Agent struct {
 	forwards *forward.Manager
 	started  time.Time
 
-	ctx    context.Context // cancelled when the agent shuts down
+	ctx    context.Context // cancelled when the agent shuts down: requests in flight give up
 	cancel context.CancelFunc
-	wg     sync.WaitGroup // connection and pump goroutines
+	// gs owns every goroutine the agent starts: the accept loop and the connections (each
+	// of which owns its requests and subscription pumps).
+	gs goroutines
 
-	mu    sync.Mutex
-	conns map[net.Conn]struct{} // guarded by mu
+	mu      sync.Mutex
+	conns   map[net.Conn]*session // guarded by mu
+	refused map[net.Conn]struct{} // guarded by mu: refused, being told why (refuseLingering)
+	closing bool                  // guarded by mu: Close has begun ending connections
 
 	shutdownReq  chan struct{} // closed by the shutdown method
 	shutdownOnce sync.Once
+	lnOnce       sync.Once
+	lnErr        error
 	closeOnce    sync.Once
 	closeErr     error
 }
 
-// Start takes the socket and begins serving. The caller must Close the agent (or call
-// Shutdown) to stop children and remove the socket.
+// Start takes the socket and begins serving. The caller must Shutdown or Close the agent to
+// stop its children and remove the socket.
 func Start(cfg Config) (*Agent, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = 1024
@@ -108,7 +114,8 @@ func Start(cfg Config) (*Agent, error) {
 	a := &Agent{
 		cfg: cfg, log: log, logfile: lf, ln: ln, started: time.Now(),
 		ctx: ctx, cancel: cancel,
-		conns:       map[net.Conn]struct{}{},
+		conns:       map[net.Conn]*session{},
+		refused:     map[net.Conn]struct{}{},
 		shutdownReq: make(chan struct{}),
 	}
 	popts := proc.Options{
@@ -134,8 +141,7 @@ func Start(cfg Config) (*Agent, error) {
 	if w := lf.Warning(); w != "" && cfg.Stderr != nil {
 		fmt.Fprintln(cfg.Stderr, "rhizome agent: "+w)
 	}
-	a.wg.Add(1)
-	go a.acceptLoop()
+	a.gs.Go(a.acceptLoop)
 	return a, nil
 }
 
@@ -153,32 +159,87 @@ func (a *Agent) requestShutdown() {
 	a.shutdownOnce.Do(func() { close(a.shutdownReq) })
 }
 
-// Close stops accepting, stops every child (TERM, then KILL after the grace period), ends every
-// connection, removes the socket and waits for all the agent's goroutines.
+// Shutdown stops the agent gracefully: it stops accepting (removing the socket), stops every
+// child (TERM, then KILL after the grace period), lets every connection answer the requests it
+// has read, then ends the connections and waits for all the agent's goroutines. If ctx ends
+// first, Shutdown falls back to Close and returns ctx's error. As with net/http's Server, the
+// agent cannot be used again afterwards.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	a.log.Info("agent shutting down")
+	lnErr := a.closeListener()
+	supErr := a.sup.Shutdown(ctx)
+	if supErr == nil {
+		a.forwards.Wait() // every front door closed: ports released, sockets removed
+	}
+	a.cancel() // requests still waiting (e.g. for a forward to be ready) give up now
+	// The supervisor has ended every subscription: the pumps send what is left, and why.
+	answered := make(chan struct{})
+	if !a.gs.Go(func() {
+		defer close(answered)
+		for _, s := range a.sessions() {
+			s.requests.Wait()
+			s.pumps.Wait()
+		}
+	}) {
+		close(answered) // Close has begun: it ends everything
+	}
+	select {
+	case <-answered:
+	case <-ctx.Done():
+		supErr = errors.Join(supErr, fmt.Errorf("agent: shutdown: %w", ctx.Err()))
+	}
+	return errors.Join(lnErr, supErr, a.Close())
+}
+
+// Close stops the agent at once: it stops accepting (removing the socket), kills every child
+// (SIGKILL to its group), ends every connection without waiting for answers, and waits for all
+// the agent's goroutines, which end promptly. It is safe to call more than once and after
+// Shutdown.
 func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
-		a.log.Info("agent shutting down")
-		lnErr := a.ln.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		supErr := a.sup.Shutdown(ctx)
-		cancel()
-		a.forwards.Wait() // every front door closed: ports released, sockets removed
+		lnErr := a.closeListener()
 		a.cancel()
+		expired, expire := context.WithCancel(context.Background())
+		expire()
+		_ = a.sup.Shutdown(expired) // ends at once, with a SIGKILL to every group left
 		a.mu.Lock()
+		a.closing = true
 		for c := range a.conns {
 			c.Close()
 		}
+		for c := range a.refused {
+			c.Close()
+		}
 		a.mu.Unlock()
-		a.wg.Wait()
+		// The killed children die at once; wait for the supervisor to reap them.
+		_ = a.sup.Shutdown(context.Background())
+		a.forwards.Wait() // every front door closed: ports released, sockets removed
+		a.gs.Wait()
 		a.log.Info("agent stopped")
 		a.logfile.Close()
-		a.closeErr = errors.Join(lnErr, supErr)
+		a.closeErr = lnErr
 	})
 	return a.closeErr
 }
 
+// closeListener stops accepting and removes the socket, once.
+func (a *Agent) closeListener() error {
+	a.lnOnce.Do(func() { a.lnErr = a.ln.Close() })
+	return a.lnErr
+}
+
+// sessions returns the connections being served.
+func (a *Agent) sessions() []*session {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]*session, 0, len(a.conns))
+	for _, s := range a.conns {
+		out = append(out, s)
+	}
+	return out
+}
+
 func (a *Agent) acceptLoop() {
-	defer a.wg.Done()
 	for {
 		c, err := a.ln.AcceptUnix()
 		if err != nil {
@@ -193,13 +254,13 @@ func (a *Agent) acceptLoop() {
 			}
 			continue
 		}
-		if !a.admit(c) {
+		s := a.admit(c)
+		if s == nil {
 			continue
 		}
-		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			a.serveConn(c)
-		}()
+		if !a.gs.Go(func() { a.serveConn(c, s) }) {
+			a.forget(c)
+			c.Close()
+		}
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"github.com/sourcegraph/jsonrpc2"
@@ -14,94 +16,150 @@ import (
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
-// admit checks the peer's uid and the connection limit. A refused peer gets one JSON-RPC error
-// line saying why before the connection closes, so socat users see it too.
-func (a *Agent) admit(c *net.UnixConn) bool {
+// admit checks the peer's uid and the connection limit, and returns the session that serves
+// the connection, or nil when it is refused. A refused peer gets one JSON-RPC error line
+// saying why before the connection closes, so socat users see it too.
+func (a *Agent) admit(c *net.UnixConn) *session {
 	uid, err := peerUID(c)
 	if err != nil || uid != os.Getuid() {
 		a.log.WithFields(logrus.Fields{"peer_uid": uid, "error": err}).Warn("refused connection from another user")
 		refuse(c, rpc.CodeUnauthorized, fmt.Sprintf("agent of uid %d refuses connections from uid %d", os.Getuid(), uid))
-		return false
+		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if a.closing {
+		c.Close()
+		return nil
+	}
 	if len(a.conns) >= a.cfg.MaxConns {
 		a.log.WithField("limit", a.cfg.MaxConns).Warn("refused connection: too many connections")
-		go refuse(c, rpc.CodeLimit, fmt.Sprintf("agent has too many connections (limit %d): close some clients and retry", a.cfg.MaxConns))
-		return false
+		msg := fmt.Sprintf("agent has too many connections (limit %d): close some clients and retry", a.cfg.MaxConns)
+		a.refused[c] = struct{}{}
+		if !a.gs.Go(func() { a.refuseLingering(c, rpc.CodeLimit, msg) }) {
+			delete(a.refused, c)
+			c.Close()
+		}
+		return nil
 	}
-	a.conns[c] = struct{}{}
-	return true
+	s := &session{agent: a, subs: map[int64]*subscription{}}
+	a.conns[c] = s
+	return s
 }
 
+// refuseLingering refuses c as refuse does, but first shuts down only its writing side and
+// reads what the client sends for a moment, so that a client that writes its request right
+// after connecting reads the refusal and then EOF, instead of failing with EPIPE. Close ends
+// the wait at once.
+func (a *Agent) refuseLingering(c *net.UnixConn, code int64, msg string) {
+	defer func() {
+		a.mu.Lock()
+		delete(a.refused, c)
+		a.mu.Unlock()
+		c.Close()
+	}()
+	line, _ := json.Marshal(errorLine(nil, code, msg))
+	if _, err := c.Write(append(line, '\n')); err != nil || c.CloseWrite() != nil {
+		return
+	}
+	_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, rpc.MaxFrame))
+}
+
+// lingerTimeout bounds how long a refused client may go on writing before its connection is
+// closed.
+const lingerTimeout = time.Second
+
 func refuse(c net.Conn, code int64, msg string) {
-	line, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": nil, "error": jsonrpc2.Error{Code: code, Message: msg}})
-	_, _ = c.Write(append(line, '\n'))
+	line, _ := json.Marshal(errorLine(nil, code, msg))
+	_, _ = c.Write(append(line, '\n')) // one short line into a fresh socket's buffer
 	c.Close()
 }
 
-// serveConn runs one client connection until it closes, then ends its subscriptions.
-func (a *Agent) serveConn(c *net.UnixConn) {
-	s := &session{agent: a, subs: map[int64]*subscription{}}
-	stream := rpc.NewServerStream(c)
-	conn := jsonrpc2.NewConn(a.ctx, stream, s,
-		jsonrpc2.SetLogger(logrusPrintf{a.log}))
-	<-conn.DisconnectNotify()
-	if stream.Stalled() {
-		a.log.Warn("disconnected a client that stopped reading")
-	}
-	s.closeAll()
+// forget drops a connection that is no longer served.
+func (a *Agent) forget(c net.Conn) {
 	a.mu.Lock()
 	delete(a.conns, c)
 	a.mu.Unlock()
 }
 
-// session is the per-connection state: its subscriptions.
+// serveConn runs one client connection until it closes. The connection's requests are
+// answered first: the stream holds the client's EOF back until they are (see wireStream).
+func (a *Agent) serveConn(c *net.UnixConn, s *session) {
+	framer := rpc.NewLineFramer(c, rpc.MaxFrame)
+	stream := &wireStream{f: framer, atEOF: s.inputEnded}
+	// Not a.ctx: jsonrpc2 closes the connection when its context ends, and a graceful
+	// shutdown cancels a.ctx before the last notifications and answers are out. Handlers get
+	// a.ctx instead (see Handle); the connection ends when Close closes it.
+	conn := jsonrpc2.NewConn(context.Background(), stream, s, jsonrpc2.SetLogger(logrusPrintf{a.log}))
+	<-conn.DisconnectNotify()
+	if framer.Stalled() {
+		a.log.Warn("disconnected a client that stopped reading")
+	}
+	s.inputEnded() // in case the connection ended otherwise; a no-op after the first
+	s.pumps.Wait()
+	a.forget(c)
+}
+
+// session is the per-connection state: its subscriptions and its requests in flight.
 type session struct {
 	agent *Agent
+	// requests owns the goroutines answering this connection's calls, pumps those sending
+	// its subscriptions' notifications; the connection's goroutine, which the agent owns,
+	// waits for both.
+	requests goroutines
+	pumps    goroutines
 
 	mu   sync.Mutex
 	subs map[int64]*subscription // guarded by mu
+	eof  bool                    // guarded by mu: the client's input ended
 }
 
 // Handle implements jsonrpc2.Handler, on the connection's read loop. Calls that answer at
 // once from memory are handled right there; every other call gets its own goroutine, so a slow
 // one never holds up the connection's other requests.
-func (s *session) Handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
-	if req.Method == rpc.MethodVersion {
-		// The clients' liveness probe: a goroutine per call would cost more than the call.
-		s.handle(ctx, conn, req)
-		return
+func (s *session) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	ctx := s.agent.ctx // a request gives up when the agent shuts down, not when its client's input ends
+	m, ok := rpc.LookupMethod(req.Method)
+	switch {
+	case !ok:
+		s.reply(ctx, conn, req, nil, rpc.UnknownMethod(req.Method))
+	case m.Inline:
+		// version is the clients' liveness probe, where a goroutine per call would cost
+		// more than the call; subscribe and unsubscribe must take effect in the order read,
+		// before the client's EOF ends the subscriptions.
+		s.handle(ctx, conn, req, m)
+	case !s.requests.Go(func() { s.handle(ctx, conn, req, m) }):
+		s.reply(ctx, conn, req, nil, fmt.Errorf("%w: %s not served", rpc.ErrShuttingDown, req.Method))
 	}
-	go s.handle(ctx, conn, req)
 }
 
-func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
-	var result any
-	var err error
-	switch req.Method {
-	case rpc.MethodSubscribe:
-		var sub *subscription
-		sub, err = s.subscribe(req.Params)
-		if err == nil {
-			// The reply goes out before the first notification can.
-			s.reply(ctx, conn, req, rpc.SubscribeResult{Subscription: sub.id}, nil)
-			sub.start(conn)
-			return
-		}
-	case rpc.MethodUnsubscribe:
-		result, err = s.unsubscribe(req.Params)
-	case rpc.MethodShutdown:
-		// The reply must be on the wire before the agent starts closing connections.
-		if err = rpc.DecodeParams(req.Params, &struct{}{}); err == nil {
-			s.reply(ctx, conn, req, rpc.Empty{}, nil)
-			_ = s.agent.Shutdown(ctx)
-			return
-		}
-	default:
-		result, err = rpc.Dispatch(ctx, s.agent, req.Method, req.Params)
+func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m rpc.Method) {
+	if !m.Conn {
+		result, err := m.Call(ctx, wire{s.agent}, req.Params)
+		s.reply(ctx, conn, req, result, err)
+		return
 	}
-	s.reply(ctx, conn, req, result, err)
+	switch m.Name {
+	case rpc.MethodSubscribe, rpc.MethodWatch:
+		open := s.subscribe
+		if m.Name == rpc.MethodWatch {
+			open = s.watch
+		}
+		sub, err := open(req.Params)
+		if err != nil {
+			s.reply(ctx, conn, req, nil, err)
+			return
+		}
+		// The reply goes out before the first notification can.
+		s.reply(ctx, conn, req, rpc.SubscribeResult{Subscription: sub.id}, nil)
+		sub.start(&s.pumps, conn)
+	case rpc.MethodUnsubscribe:
+		result, err := s.unsubscribe(req.Params)
+		s.reply(ctx, conn, req, result, err)
+	default:
+		s.reply(ctx, conn, req, nil, fmt.Errorf("agent: connection method %s has no handler", m.Name))
+	}
 }
 
 func (s *session) reply(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, result any, err error) {
@@ -121,14 +179,19 @@ func (s *session) reply(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.
 	}
 }
 
-func (s *session) closeAll() {
+// inputEnded runs when no more requests can come: it ends the subscriptions, then waits
+// until every request read has been answered (or given up, when the agent shuts down). It
+// runs on the connection's read loop and may run again when the connection ends.
+func (s *session) inputEnded() {
 	s.mu.Lock()
 	subs := s.subs
 	s.subs = map[int64]*subscription{}
+	s.eof = true
 	s.mu.Unlock()
 	for _, sub := range subs {
 		sub.stop()
 	}
+	s.requests.Wait()
 }
 
 // logrusPrintf lets jsonrpc2 report protocol errors into the agent's log.

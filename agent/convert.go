@@ -22,13 +22,29 @@ func (a *Agent) toProcess(i proc.Info) rpc.Process {
 	if i.State == proc.Failed {
 		p.LastLines = toLogLines(i.LastLines)
 	}
-	if i.Kind == forward.Kind || i.Kind == forward.KindSimulated {
+	if isForward(i.Kind) {
 		if st, ok := a.forwards.StatusOf(i.ID); ok {
 			h, t := toHandle(st.Handle), toTraffic(st.Traffic)
 			p.Handle, p.Traffic, p.State, p.Fix = &h, &t, st.State, st.Fix
 		}
 	}
 	return p
+}
+
+func isForward(kind string) bool { return kind == forward.Kind || kind == forward.KindSimulated }
+
+func (a *Agent) toStateChange(c proc.StateChange) rpc.StateChange {
+	ch := rpc.StateChange{
+		Time: c.Time, ID: c.ID, PID: c.PID, Name: c.Name, Kind: c.Kind,
+		State: string(c.State), Reason: c.Reason, Exit: c.Exit,
+	}
+	if isForward(c.Kind) {
+		// As ps shows it: reconnecting, needs-login, idle-stopped, expired.
+		if st, ok := a.forwards.StateOf(c.ID, c.State); ok {
+			ch.State = st
+		}
+	}
+	return ch
 }
 
 func toLogLines(lines []proc.Line) []rpc.LogLine {

@@ -19,6 +19,9 @@ import (
 // instead of running tests (the TestHelperProcess pattern).
 const helperEnv = "RHIZOME_AGENT_TEST_HELPER"
 
+// ignoreTermEnv makes the sleeper child ignore SIGTERM, so only a SIGKILL ends it.
+const ignoreTermEnv = "RHIZOME_TEST_IGNORE_TERM"
+
 // chattyEnv makes the sleeper child print that many lines as fast as it can instead of 0 to 4;
 // with chattyPhaseEnv also set, it waits for a SIGUSR1 after every that many lines.
 const (
@@ -42,6 +45,9 @@ func TestMain(m *testing.M) {
 		os.Exit(helperProcess(h, os.Args[1:]))
 	}
 	if len(os.Args) > 1 && os.Args[1] == SleeperCommand {
+		if os.Getenv(ignoreTermEnv) != "" {
+			signal.Ignore(syscall.SIGTERM)
+		}
 		if n, err := strconv.Atoi(os.Getenv(chattyEnv)); err == nil {
 			os.Exit(chatty(n))
 		}

@@ -102,15 +102,6 @@ func (a *Agent) Logs(_ context.Context, p rpc.LogsParams) (rpc.LogsResult, error
 	return rpc.LogsResult{Lines: toLogLines(a.sup.Logs(filter, n))}, nil
 }
 
-// Shutdown implements rpc.Service: it asks the daemon's main loop to close the agent. Over the
-// wire, the session replies before calling it, so the client hears back before its
-// connection closes.
-func (a *Agent) Shutdown(context.Context) error {
-	a.log.Info("shutdown requested by a client")
-	a.requestShutdown()
-	return nil
-}
-
 // lineFilter turns a subscription target into a filter on lines: a pid picks that process
 // (across its restarts), a name picks every process of that name, now or later.
 func (a *Agent) lineFilter(target string) (func(proc.Line) bool, error) {
@@ -126,4 +117,16 @@ func (a *Agent) lineFilter(target string) (func(proc.Line) bool, error) {
 	}
 	id := matches[0].ID()
 	return func(l proc.Line) bool { return l.ID == id }, nil
+}
+
+// wire is the Service the agent serves over its socket. It differs from the Agent's own in
+// Shutdown: a client's shutdown only asks the daemon to shut down, because a graceful shutdown
+// waits for the connection's requests, the asking one included.
+type wire struct{ *Agent }
+
+// Shutdown implements rpc.Service for clients.
+func (w wire) Shutdown(context.Context) error {
+	w.log.Info("shutdown requested by a client")
+	w.requestShutdown()
+	return nil
 }

@@ -19,18 +19,20 @@ const subscriberQueue = 1 << 16
 // maxSubscriptionsPerConn keeps one client from pinning unbounded agent memory.
 const maxSubscriptionsPerConn = 64
 
-// subscription pumps one proc.Subscription to one client as NotifyOutput notifications.
+// subscription pumps one proc.Subscription (output lines) or one proc.StateWatch (state
+// changes) to one client as notifications.
 type subscription struct {
-	id    int64
-	agent *Agent
-	sub   *proc.Subscription
+	id     int64
+	agent  *Agent
+	lines  *proc.Subscription // for subscribe
+	states *proc.StateWatch   // for watch
 }
 
+// watchQueue is how many state changes may wait for a watcher before it is dropped.
+const watchQueue = 4096
+
 func (s *session) subscribe(params *json.RawMessage) (*subscription, error) {
-	var p struct {
-		rpc.SubscribeParams
-		Subscription int64 `json:"subscription"`
-	}
+	var p rpc.SubscribeParams
 	if err := rpc.DecodeParams(params, &p); err != nil {
 		return nil, err
 	}
@@ -38,12 +40,32 @@ func (s *session) subscribe(params *json.RawMessage) (*subscription, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.add(p.Subscription, func(sub *subscription) {
+		sub.lines = s.agent.sup.Subscribe(filter, subscriberQueue)
+	})
+}
+
+func (s *session) watch(params *json.RawMessage) (*subscription, error) {
+	var p rpc.WatchParams
+	if err := rpc.DecodeParams(params, &p); err != nil {
+		return nil, err
+	}
+	return s.add(p.Subscription, func(sub *subscription) {
+		sub.states = s.agent.sup.WatchStates(watchQueue)
+	})
+}
+
+// add registers a subscription under the client's id (0: the lowest free one), opened by
+// open once the id is known to be free.
+func (s *session) add(id int64, open func(*subscription)) (*subscription, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.eof {
+		return nil, fmt.Errorf("%w: the connection's input has ended", rpc.ErrShuttingDown)
+	}
 	if len(s.subs) >= maxSubscriptionsPerConn {
 		return nil, fmt.Errorf("%w: at most %d subscriptions per connection", rpc.ErrLimit, maxSubscriptionsPerConn)
 	}
-	id := p.Subscription
 	if id == 0 {
 		id = int64(len(s.subs)) + 1
 		for s.subs[id] != nil {
@@ -53,7 +75,8 @@ func (s *session) subscribe(params *json.RawMessage) (*subscription, error) {
 	if s.subs[id] != nil {
 		return nil, rpc.InvalidParams("subscription %d already exists on this connection", id)
 	}
-	sub := &subscription{id: id, agent: s.agent, sub: s.agent.sup.Subscribe(filter, subscriberQueue)}
+	sub := &subscription{id: id, agent: s.agent}
+	open(sub)
 	s.subs[id] = sub
 	return sub, nil
 }
@@ -74,34 +97,86 @@ func (s *session) unsubscribe(params *json.RawMessage) (any, error) {
 	return rpc.Empty{}, nil
 }
 
-// start pumps lines to the client until the subscription or the connection ends. A client that
-// stops reading blocks only this pump; the supervisor drops the subscription as lagging once
-// its queue is full, and the write deadline of the stream ends the connection.
-func (sub *subscription) start(conn *jsonrpc2.Conn) {
-	sub.agent.wg.Add(1)
-	go func() {
-		defer sub.agent.wg.Done()
-		ctx := sub.agent.ctx
-		for batch := range sub.sub.C() {
-			if err := sub.send(ctx, conn, batch); err != nil {
-				sub.sub.Close()
-				for range sub.sub.C() {
-				}
-				return
-			}
-		}
-		if err := sub.sub.Err(); err != nil {
-			reason := err.Error()
-			if errors.Is(err, proc.ErrLagging) {
-				sub.agent.log.WithField("subscription", sub.id).Warn("dropped a subscriber that fell behind")
-				reason = "subscriber fell behind and was dropped; resubscribe to continue"
-			}
-			_ = conn.Notify(ctx, rpc.NotifyEnded, rpc.EndedParams{Subscription: sub.id, Reason: reason})
-		}
-	}()
+// start pumps to the client until the subscription or the connection ends, in a goroutine of
+// pumps (the session's). A client that stops reading blocks only this pump; the supervisor drops the
+// subscription as lagging once its queue is full, and the framer's write deadline ends the
+// connection.
+func (sub *subscription) start(pumps *goroutines, conn *jsonrpc2.Conn) {
+	pump := sub.pumpLines
+	if sub.states != nil {
+		pump = sub.pumpStates
+	}
+	if !pumps.Go(func() { pump(sub.agent.ctx, conn) }) {
+		sub.stop() // the connection or the agent is closing
+	}
 }
 
-func (sub *subscription) stop() { sub.sub.Close() }
+func (sub *subscription) pumpLines(ctx context.Context, conn *jsonrpc2.Conn) {
+	for batch := range sub.lines.C() {
+		if err := sub.send(ctx, conn, batch); err != nil {
+			sub.lines.Close()
+			for range sub.lines.C() {
+			}
+			return
+		}
+	}
+	sub.ended(ctx, conn, sub.lines.Err())
+}
+
+// maxStateBatch bounds the changes one notification carries.
+const maxStateBatch = 256
+
+func (sub *subscription) pumpStates(ctx context.Context, conn *jsonrpc2.Conn) {
+	for ch := range sub.states.C() {
+		// Send what has piled up meanwhile in the same notification.
+		batch := []rpc.StateChange{sub.agent.toStateChange(ch)}
+	more:
+		for len(batch) < maxStateBatch {
+			select {
+			case ch, ok := <-sub.states.C():
+				if !ok {
+					break more
+				}
+				batch = append(batch, sub.agent.toStateChange(ch))
+			default:
+				break more
+			}
+		}
+		if err := conn.Notify(ctx, rpc.NotifyState, rpc.StateParams{Subscription: sub.id, Changes: batch}); err != nil {
+			sub.states.Close()
+			for range sub.states.C() {
+			}
+			return
+		}
+	}
+	sub.ended(ctx, conn, sub.states.Err())
+}
+
+// ended tells the client why the agent ended the subscription; a nil err (the client's own
+// unsubscribe, or its EOF) needs no word.
+func (sub *subscription) ended(ctx context.Context, conn *jsonrpc2.Conn, err error) {
+	if err == nil {
+		return
+	}
+	reason := err.Error()
+	switch {
+	case errors.Is(err, proc.ErrLagging):
+		sub.agent.log.WithField("subscription", sub.id).Warn("dropped a subscriber that fell behind")
+		reason = "subscriber fell behind and was dropped; resubscribe to continue"
+	case errors.Is(err, proc.ErrShutdown):
+		reason = "the agent is shutting down"
+	}
+	_ = conn.Notify(ctx, rpc.NotifyEnded, rpc.EndedParams{Subscription: sub.id, Reason: reason})
+}
+
+func (sub *subscription) stop() {
+	if sub.lines != nil {
+		sub.lines.Close()
+	}
+	if sub.states != nil {
+		sub.states.Close()
+	}
+}
 
 // notifyBytes is roughly how much line text one notification carries. One pipe read can
 // hold thousands of lines; sent as one notification it would make a megabyte-long line,

@@ -78,16 +78,21 @@ func runAgent(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	warnOnProtocol(c, v)
+	warnOnSkew(c, v)
 	printAgentVars(c.App.Writer, sh, v.Socket, v.PID, c.Bool("q"))
 	return nil
 }
 
-// warnOnProtocol tells the user when the running agent comes from another rhizome release.
-func warnOnProtocol(c *cli.Context, v rpc.VersionResult) {
-	if v.Protocol != rpc.ProtocolVersion {
+// warnOnSkew tells the user, on stderr, when the running agent comes from another rhizome
+// release: after an upgrade, the old agent keeps running until restarted.
+func warnOnSkew(c *cli.Context, v rpc.VersionResult) {
+	switch {
+	case v.Protocol != rpc.ProtocolVersion:
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d speaks protocol %d, this rhizome speaks %d: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
 			v.PID, v.Protocol, rpc.ProtocolVersion)
+	case v.Version != Version:
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d runs rhizome %s, this is rhizome %s: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
+			v.PID, v.Version, Version)
 	}
 }
 
@@ -123,8 +128,13 @@ func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	case <-ctx.Done():
 	case <-a.ShutdownRequested():
 	}
-	return a.Close()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	return a.Shutdown(ctx)
 }
+
+// shutdownTimeout bounds the agent's graceful shutdown, after which it kills what is left.
+const shutdownTimeout = 30 * time.Second
 
 // killTimeout bounds waiting for an agent to stop its children and exit.
 const killTimeout = 45 * time.Second

@@ -18,9 +18,14 @@ func psCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "ps",
 		Usage: "list the processes the agent supervises",
-		Description: `   rhizome ps          # a table
-   rhizome ps --json   # {"running":[{"pid":93302,…}],"count":1}`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Description: `   rhizome ps            # a table
+   rhizome ps --json     # {"running":[{"pid":93302,…}],"count":1}
+   rhizome ps -w         # the table, then one line per state change until interrupted
+   rhizome ps -w --json  # one JSON object per process, then one per state change`,
+		Flags: []cli.Flag{
+			jsonFlag(),
+			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "then print each state change as it happens, until interrupted"},
+		},
 		Action: runPs,
 	}
 }
@@ -38,6 +43,9 @@ func runPs(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
+	if c.Bool("watch") {
+		return watchPs(c, client)
+	}
 	r, err := client.Ps(c.Context)
 	if err != nil {
 		return err

@@ -284,16 +284,28 @@ func (m *Manager) heldLocked(port int) bool {
 
 // StatusOf returns the status of the forward running as process id, live or recently ended.
 func (m *Manager) StatusOf(id int64) (Status, bool) {
+	if e := m.byID(id); e != nil {
+		return e.status(), true
+	}
+	return Status{}, false
+}
+
+// StateOf says how people see the forward running as process id when its process is in state
+// st (for a state change as it happens).
+func (m *Manager) StateOf(id int64, st proc.State) (string, bool) {
+	if e := m.byID(id); e != nil {
+		return e.shownState(st), true
+	}
+	return "", false
+}
+
+func (m *Manager) byID(id int64) *entry {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := m.ended[id]
-	for _, live := range m.forwards {
-		if live.proc.ID() == id {
-			e = live
+	for _, e := range m.forwards {
+		if e.proc.ID() == id {
+			return e
 		}
 	}
-	if e == nil {
-		return Status{}, false
-	}
-	return e.status(), true
+	return m.ended[id]
 }

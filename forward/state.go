@@ -25,25 +25,36 @@ type Status struct {
 
 func (e *entry) status() Status {
 	info := e.proc.Info()
+	st := Status{Handle: e.handle, Traffic: e.door.traffic(), State: e.shownState(info.State)}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	st := Status{Handle: e.handle, Traffic: e.door.traffic(), State: string(info.State)}
-	last := e.last
-	if e.firstErr != nil {
-		last = e.firstErr
-	}
-	switch {
-	case info.State == proc.Stopped && e.endState != "":
-		st.State = e.endState
-	case info.State == proc.Restarting && last != nil && last.kind == env.NeedsLogin:
-		st.State = StateNeedsLogin
-	case info.State == proc.Restarting && !e.everReady:
-		st.State = string(proc.Starting) // still its first start, trying again
-	case info.State == proc.Restarting:
-		st.State = StateReconnecting
-	}
-	if last != nil && (info.State == proc.Restarting || info.State == proc.Failed) {
+	if last := e.latestFailureLocked(); last != nil && (info.State == proc.Restarting || info.State == proc.Failed) {
 		st.Fix = last.fix
 	}
 	return st
+}
+
+// shownState is the forward's state as people see it, when its process is in state ps.
+func (e *entry) shownState(ps proc.State) string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	last := e.latestFailureLocked()
+	switch {
+	case ps == proc.Stopped && e.endState != "":
+		return e.endState
+	case ps == proc.Restarting && last != nil && last.kind == env.NeedsLogin:
+		return StateNeedsLogin
+	case ps == proc.Restarting && !e.everReady:
+		return string(proc.Starting) // still its first start, trying again
+	case ps == proc.Restarting:
+		return StateReconnecting
+	}
+	return string(ps)
+}
+
+func (e *entry) latestFailureLocked() *failure {
+	if e.firstErr != nil {
+		return e.firstErr
+	}
+	return e.last
 }

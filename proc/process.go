@@ -369,13 +369,19 @@ func (p *Process) adopt(c *child) (stopping bool) {
 	return p.stopping
 }
 
-// setStateLocked changes the state and wakes WaitReady.
-func (p *Process) setStateLocked(st State) {
+// setStateLocked changes the state, wakes WaitReady and tells the state watchers. why says
+// what led there, if anything; a new why is news even when the state stays (a process trying
+// again after another failure).
+func (p *Process) setStateLocked(st State, why string) {
 	if p.state == st {
+		if why != "" {
+			p.publishLocked(st, why)
+		}
 		return
 	}
 	p.state = st
 	p.since = time.Now()
 	close(p.changed)
 	p.changed = make(chan struct{})
+	p.publishLocked(st, why)
 }

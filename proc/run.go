@@ -131,7 +131,7 @@ func (p *Process) becomeUp(c *child, st State) bool {
 	if p.stopping || c.cause != "" || c.ctx.Err() != nil {
 		return false
 	}
-	p.setStateLocked(st)
+	p.setStateLocked(st, "")
 	return true
 }
 
@@ -195,7 +195,7 @@ func (p *Process) next(o outcome) bool {
 			p.finish(Exited)
 			return false
 		}
-		p.setStateLocked(Restarting)
+		p.setStateLocked(Restarting, o.reason)
 		p.mu.Unlock()
 		p.Logf("restarting now (%s)", o.reason)
 		return true
@@ -223,7 +223,7 @@ func (p *Process) next(o outcome) bool {
 	}
 	delay := pol.nextBackoff(failures)
 	p.nextRestart = time.Now().Add(delay)
-	p.setStateLocked(Restarting)
+	p.setStateLocked(Restarting, o.reason)
 	p.mu.Unlock()
 	if pol.MaxFailures > 0 {
 		p.Logf("restarting in %v (failure %d of %d): %s", delay.Round(time.Millisecond), failures, pol.MaxFailures, o.reason)
@@ -282,7 +282,11 @@ func (p *Process) finish(st State) {
 	p.child = nil
 	p.nextRestart = time.Time{}
 	p.ended = now
-	p.setStateLocked(st)
+	why := ""
+	if st == Failed {
+		why = p.reason
+	}
+	p.setStateLocked(st, why)
 	p.mu.Unlock()
 	p.cancel()
 	p.s.processEnded(p, now)

@@ -83,6 +83,8 @@ type Supervisor struct {
 	outMu      sync.Mutex
 	subs       []*Subscription
 	subsClosed bool
+
+	watch watchers // the StateWatches
 }
 
 type endedProc struct {
@@ -162,12 +164,18 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Process, error) {
 	s.live++
 	s.wg.Add(1) // before s.mu is released: Shutdown's Wait must see it
 	s.mu.Unlock()
+	p.mu.Lock()
+	p.publishLocked(Starting, "")
+	p.mu.Unlock()
 
 	var first *child
 	if p.spec.Prepare == nil {
 		c, err := p.startChild(p.spec.Argv)
 		if err != nil {
 			err = fmt.Errorf("starting %s: %w", p.spec.Name, err)
+			p.mu.Lock()
+			p.publishLocked(Failed, err.Error())
+			p.mu.Unlock()
 			s.mu.Lock()
 			delete(s.procs, p.id)
 			s.live--
@@ -324,6 +332,7 @@ func (s *Supervisor) finish() {
 	s.subs = nil
 	s.subsClosed = true
 	s.outMu.Unlock()
+	s.closeWatches()
 	close(s.quit)
 	<-s.spawnerDone
 	if s.watchdog != nil {

@@ -25,7 +25,7 @@ type Client struct {
 
 	nextSub atomic.Int64
 	mu      sync.Mutex
-	subs    map[int64]*Subscription // guarded by mu
+	subs    map[int64]ender // guarded by mu
 }
 
 var _ Service = (*Client)(nil)
@@ -38,7 +38,7 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, unwrapOpError(err))
 	}
-	c := &Client{socket: socket, subs: map[int64]*Subscription{}}
+	c := &Client{socket: socket, subs: map[int64]ender{}}
 	c.conn = jsonrpc2.NewConn(context.Background(), newClientStream(conn), jsonrpc2.HandlerWithError(c.handle),
 		jsonrpc2.SetLogger(discardLogger{}))
 	return c, nil
@@ -129,22 +129,30 @@ func (c *Client) handle(ctx context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Req
 		if req.Params == nil || json.Unmarshal(*req.Params, &p) != nil {
 			return nil, nil
 		}
-		if s := c.sub(p.Subscription); s != nil {
-			s.deliver(ctx, p.Lines)
+		if f, ok := c.sub(p.Subscription).(*Subscription); ok {
+			f.deliver(ctx, p.Lines)
+		}
+	case NotifyState:
+		var p StateParams
+		if req.Params == nil || json.Unmarshal(*req.Params, &p) != nil {
+			return nil, nil
+		}
+		if f, ok := c.sub(p.Subscription).(*Watch); ok {
+			f.deliver(ctx, p.Changes)
 		}
 	case NotifyEnded:
 		var p EndedParams
 		if req.Params == nil || json.Unmarshal(*req.Params, &p) != nil {
 			return nil, nil
 		}
-		if s := c.sub(p.Subscription); s != nil {
-			s.end(errors.New(p.Reason))
+		if f := c.sub(p.Subscription); f != nil {
+			f.end(errors.New(p.Reason))
 		}
 	}
 	return nil, nil
 }
 
-func (c *Client) sub(id int64) *Subscription {
+func (c *Client) sub(id int64) ender {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.subs[id]

@@ -29,19 +29,29 @@ const messageWidth = 30
 //
 //	22:46:06 subprocess started             [sleeper] pid=93302
 //
-// It formats by hand because the agent's logfile writes millions of lines a second through it.
+// The format is written once, in appendHead, appendText and appendTail; LogLineFormatter
+// caches the head and tail for runs of lines. It formats by hand because the agent's logfile
+// writes millions of lines a second through it.
 func AppendLogLine(b []byte, t time.Time, text, name string, pid int) []byte {
-	b = appendClock(b, t)
-	b = append(b, ' ')
+	return appendTail(appendText(appendHead(b, t), text), name, pid)
+}
+
+// appendHead appends what comes before the text: "15:04:05 ".
+func appendHead(b []byte, t time.Time) []byte { return append(appendClock(b, t), ' ') }
+
+// appendText appends the text, padded to messageWidth.
+func appendText(b []byte, text string) []byte {
 	b = append(b, text...)
-	for i := len(text); i < messageWidth; i++ {
-		b = append(b, ' ')
+	if len(text) < messageWidth {
+		b = append(b, spaces[len(text):]...)
 	}
-	b = append(b, " ["...)
-	b = append(b, name...)
-	b = append(b, "] pid="...)
-	b = strconv.AppendInt(b, int64(pid), 10)
-	return append(b, '\n')
+	return b
+}
+
+// appendTail appends what comes after the text: " [name] pid=N\n".
+func appendTail(b []byte, name string, pid int) []byte {
+	b = append(append(append(b, " ["...), name...), "] pid="...)
+	return append(strconv.AppendInt(b, int64(pid), 10), '\n')
 }
 
 // spaces pads messages to messageWidth.
@@ -65,20 +75,14 @@ type LogLineFormatter struct {
 func (f *LogLineFormatter) Append(b []byte, t time.Time, text, name string, pid int) []byte {
 	if !f.ok || t != f.t {
 		f.t = t
-		f.head = append(appendClock(f.head[:0], t), ' ')
+		f.head = appendHead(f.head[:0], t)
 	}
 	if !f.ok || name != f.name || pid != f.pid {
 		f.name, f.pid = name, pid
-		f.tail = append(append(append(f.tail[:0], " ["...), name...), "] pid="...)
-		f.tail = append(strconv.AppendInt(f.tail, int64(pid), 10), '\n')
+		f.tail = appendTail(f.tail[:0], name, pid)
 	}
 	f.ok = true
-	b = append(b, f.head...)
-	b = append(b, text...)
-	if len(text) < messageWidth {
-		b = append(b, spaces[len(text):]...)
-	}
-	return append(b, f.tail...)
+	return append(appendText(append(b, f.head...), text), f.tail...)
 }
 
 // Format renders l in the seed's log format, without the newline.

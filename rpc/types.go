@@ -135,6 +135,37 @@ type LogsResult struct {
 // SubscribeParams asks for output lines as notifications, of one process or of all.
 type SubscribeParams struct {
 	Target string `json:"target,omitempty"`
+	// Subscription is the id the client chose for it, which its notifications carry, so the
+	// client knows where the first one goes even before the reply; 0 lets the agent choose.
+	Subscription int64 `json:"subscription,omitempty"`
+}
+
+// WatchParams asks for the state changes of every process as notifications.
+type WatchParams struct {
+	// Subscription is the client-chosen id, as in SubscribeParams.
+	Subscription int64 `json:"subscription,omitempty"`
+}
+
+// StateChange says that a process entered a state. State is one of the states ps shows
+// (starting, running, ready, restarting, failed, exited, stopped, and whatever states forwards
+// add); clients show states they do not know as they are.
+type StateChange struct {
+	Time  time.Time `json:"time"`
+	ID    int64     `json:"id"`
+	PID   int       `json:"pid,omitempty"`
+	Name  string    `json:"name"`
+	Kind  string    `json:"kind"`
+	State string    `json:"state"`
+	// Reason says why, when there is one: what failed before a restart or for good.
+	Reason string `json:"reason,omitempty"`
+	// Exit is the status of the child that exited, e.g. "exit status 1", for exited.
+	Exit string `json:"exit,omitempty"`
+}
+
+// StateParams is the payload of NotifyState.
+type StateParams struct {
+	Subscription int64         `json:"subscription"`
+	Changes      []StateChange `json:"changes"`
 }
 
 // SubscribeResult names the subscription; notifications carry the same number.
