@@ -15,7 +15,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 		Context: p.KubeContext, Namespace: p.KubeNamespace, Deployment: p.KubeDeployment,
 		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort,
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
-		Name: p.Name, Simulate: p.Simulate,
+		Name: p.Name, Simulate: p.Simulate, Engine: p.Engine,
 	})
 	if err != nil {
 		return rpc.Handle{}, forwardError(err)
@@ -24,7 +24,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 }
 
 func toHandle(h forward.Handle) rpc.Handle {
-	return rpc.Handle{ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved}
+	return rpc.Handle{ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved, Engine: h.Engine}
 }
 
 // forwardError gives forward's errors the rpc codes clients test for.

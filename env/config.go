@@ -25,6 +25,9 @@ import (
 //	        alias    bk
 //	        instance clover-prod-databases:europe-west1:billing-bookkeeper
 //	        port     3307
+//	    database ledger
+//	        engine   postgres   # mysql (the default), postgres or sqlserver
+//	        instance clover-prod-databases:europe-west1:ledger
 //
 // An environment with a built-in's name overrides that one's settings (the ones it states).
 // Indentation is for people; the keywords decide what belongs where.
@@ -36,7 +39,7 @@ func Load() (*Catalog, error) {
 	path := ConfigFile()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return c, nil
+		return c, c.validate()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading environments: %w", err)
@@ -183,8 +186,20 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 				return fail("port %q: want a number from 1 to 65535", v)
 			}
 			db.LocalPort = port
+		case "engine":
+			if db == nil {
+				return fail("engine belongs to a database")
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			if _, err := LookupEngine(v); err != nil {
+				return fail("%v", err)
+			}
+			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, database, instance, port", fields[0])
+			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, database, instance, port, engine", fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -206,8 +221,13 @@ func (c *Catalog) validate() error {
 			if db.Instance == "" {
 				return fmt.Errorf("%s: database %s of environment %s has no instance", db.Source, db.Name, e.Name)
 			}
+			engine, err := LookupEngine(db.Engine)
+			if err != nil {
+				return fmt.Errorf("%s: database %s of environment %s: %w", db.Source, db.Name, e.Name, err)
+			}
+			db.Engine = engine.Name
 			if db.LocalPort == 0 {
-				db.LocalPort = 3306
+				db.LocalPort = engine.DefaultPort
 			}
 		}
 	}

@@ -41,6 +41,7 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 		Name:       e.Name + "/" + db.Name,
 		Kubeconfig: os.Getenv("KUBECONFIG"),
 		Simulate:   SimulateRequested(),
+		Engine:     db.Engine,
 	}
 }
 

@@ -111,7 +111,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	addr := "127.0.0.1:" + strconv.Itoa(c.localPort)
 	refusals := 0
 	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := CheckGreeting(ctx, addr)
+		version, err := ProbeFor(c.req.Engine)(ctx, addr)
 		if err == nil {
 			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s)", c.req.SQLConnection, c.localPort, version)
 			return nil
@@ -126,7 +126,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 		case <-ctx.Done():
 			c.distrust()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("no MySQL greeting through 127.0.0.1:%d within %v: %v", c.localPort, readyWait, err)
+				return fmt.Errorf("no %s answer through 127.0.0.1:%d within %v: %v", c.req.engine().Title, c.localPort, readyWait, err)
 			}
 			return endedEarly(p)
 		case <-time.After(wait):
@@ -162,7 +162,7 @@ func endedEarly(p *proc.Process) error {
 func (c *chain) health(ctx context.Context, _ *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := CheckGreeting(ctx, "127.0.0.1:"+strconv.Itoa(c.localPort)); err != nil {
+	if _, err := ProbeFor(c.req.Engine)(ctx, "127.0.0.1:"+strconv.Itoa(c.localPort)); err != nil {
 		c.distrust()
 		return fmt.Errorf("health check through 127.0.0.1:%d failed: %w", c.localPort, err)
 	}

@@ -13,9 +13,6 @@ const portSearch = 100
 // pickPort returns want when it is free, else (unless pinned) the next free port after it.
 // Ports that taken reports as ours (held by a forward between reconnects) count as busy.
 func pickPort(want int, pinned bool, taken func(int) bool) (int, error) {
-	if want == 0 {
-		want = defaultLocalPort
-	}
 	err := portFree(want, taken)
 	if err == nil {
 		return want, nil

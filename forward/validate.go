@@ -7,6 +7,8 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
 // The patterns below are compiled on first use, not at init: their bounded repetitions
@@ -41,6 +43,9 @@ func (r Request) validate() error {
 	}
 	if !instanceRE().MatchString(r.SQLConnection) {
 		return fmt.Errorf("%w: sql_connection %q is not a Cloud SQL connection name (project:region:instance)", ErrInvalid, r.SQLConnection)
+	}
+	if _, err := env.LookupEngine(r.Engine); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if r.LocalPort < 0 || r.LocalPort > 65535 {
 		return fmt.Errorf("%w: local_port %d: want 1 to 65535 (0 for the default)", ErrInvalid, r.LocalPort)

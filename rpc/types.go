@@ -49,6 +49,9 @@ type ForwardParams struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Simulate runs the simulated forward (RHIZOME_SIMULATE=true) instead of kubectl.
 	Simulate bool `json:"simulate,omitempty"`
+	// Engine is the instance's database engine (mysql, postgres, sqlserver); empty means mysql.
+	// It decides the readiness check, the default local port and the connection string.
+	Engine string `json:"engine,omitempty"`
 }
 
 // Handle is what a ready forward gives back: the seed's shape.
@@ -58,6 +61,8 @@ type Handle struct {
 	SQLConnection    string `json:"sql_connection"`
 	// Moved is true when LocalPort differs from the asked-for port because that one was busy.
 	Moved bool `json:"moved,omitempty"`
+	// Engine is the database engine behind the handle: mysql, postgres or sqlserver.
+	Engine string `json:"engine"`
 }
 
 // Process is one supervised process as ps shows it.
