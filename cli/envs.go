@@ -39,6 +39,7 @@ type dbJSON struct {
 	Aliases   []string `json:"aliases,omitempty"`
 	Instance  string   `json:"sql_connection"`
 	LocalPort int      `json:"local_port"`
+	Engine    string   `json:"engine"`
 }
 
 func runEnvs(c *cli.Context) error {
@@ -55,18 +56,18 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort})
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Engine})
 			}
 			out = append(out, j)
 		}
 		return writeJSON(c.App.Writer, out)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT")
+	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT\tENGINE")
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context, db.Engine)
 		}
 	}
 	return tw.Flush()

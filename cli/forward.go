@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -29,12 +28,17 @@ restarts and dropped connections. Asking again returns the same forward.
    rhizome forward --json na-prod bookkeeper       # the handle as JSON
    rhizome forward --port 3310 na-prod bookkeeper  # this port or an error
    rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
+   rhizome forward --exec eu-prod ledger -- psql   # a postgres database: PGHOST, PGPORT
 
-With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward greets like MySQL.`,
+--exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST and MYSQL_TCP_PORT
+(mysql), PGHOST and PGPORT (postgres), SQLCMDSERVER (sqlserver).
+
+With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward answers as the database's
+engine would on its first step.`,
 		Flags: []cli.Flag{
 			jsonFlag(),
 			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
-			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL, MYSQL_HOST and MYSQL_TCP_PORT set"},
+			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL and the engine's variables (MYSQL_TCP_PORT, PGPORT, …) set"},
 		},
 		Action: runForward,
 	}
@@ -118,14 +122,14 @@ func forwardHint(err error) error {
 func runWithHandle(c *cli.Context, h rpc.Handle, command []string) error {
 	cmd := exec.CommandContext(context.WithoutCancel(c.Context), command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+h.ConnectionString,
-		"MYSQL_HOST=127.0.0.1",
-		"MYSQL_TCP_PORT="+strconv.Itoa(h.LocalPort),
-	)
+	engine, err := env.LookupEngine(h.Engine)
+	if err != nil {
+		return fmt.Errorf("the agent's handle: %w (an agent of another version? restart it with rhizome agent -k)", err)
+	}
+	cmd.Env = append(os.Environ(), engine.ExecEnv(h)...)
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if code := exit.ExitCode(); code > 0 {
