@@ -58,5 +58,5 @@ func readSSLAnswer(r io.Reader) (string, error) {
 		// PostgreSQL server, but not one a client of today can use.
 		return "", fmt.Errorf("%w: the PostgreSQL server refused the SSLRequest with an error", ErrNoGreeting)
 	}
-	return "", fmt.Errorf("%w: no PostgreSQL answer: the SSLRequest got %q, want 'S' or 'N'", ErrNoGreeting, b[0])
+	return "", fmt.Errorf("%w: no PostgreSQL answer: the SSLRequest got %q, want 'S' or 'N' (a server of another engine? check the database's engine in the config)", ErrNoGreeting, b[0])
 }

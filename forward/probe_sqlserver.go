@@ -130,7 +130,7 @@ func readPreloginReply(r io.Reader) (string, error) {
 		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: %v", ErrNoGreeting, err)
 	}
 	if typ != tdsTabularResult {
-		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: packet type %#x, want %#x", ErrNoGreeting, typ, tdsTabularResult)
+		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: packet type %#x, want %#x (a server of another engine? check the database's engine in the config)", ErrNoGreeting, typ, tdsTabularResult)
 	}
 	opts, err := parsePreloginOptions(payload)
 	if err != nil {

@@ -1,0 +1,116 @@
+package e2e_test
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The same as the MySQL tests, for a PostgreSQL instance behind the same pod: the real psql,
+// through the handle, over the real port-forward, to Debian's PostgreSQL.
+
+// addLedger gives u's na-prod a PostgreSQL database, ledger, on port.
+func (u *user) addLedger(port int) {
+	u.addConfig(fmt.Sprintf(`environment na-prod
+    database ledger
+        engine postgres
+        instance %s
+        port %d
+`, cluster.PGInstance, port))
+}
+
+// psqlSelectOne runs SELECT 1 with psql through 127.0.0.1:port.
+func psqlSelectOne(port string) error {
+	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", "127.0.0.1", "-p", port,
+		"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
+	cmd.Env = append(cmd.Environ(), "PGCONNECT_TIMEOUT=5")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("psql: %v: %s", err, out)
+	}
+	if strings.TrimSpace(string(out)) != "1" {
+		return fmt.Errorf("SELECT 1 returned %q", out)
+	}
+	return nil
+}
+
+func TestPostgresForward(t *testing.T) {
+	u := newUser(t, 35406)
+	u.addLedger(35432)
+	out, stderr, err := u.rhizome("forward", "na-prod", "ledger")
+	if err != nil || out != "postgres://127.0.0.1:35432" {
+		t.Fatalf("forward na-prod ledger = %q, %v, stderr %q; want postgres://127.0.0.1:35432", out, err, stderr)
+	}
+	if err := psqlSelectOne("35432"); err != nil {
+		t.Fatalf("SELECT 1 through the handle: %v", err)
+	}
+
+	// --exec: psql finds the server from PGHOST and PGPORT alone.
+	out, stderr, err = u.rhizome("forward", "--exec", "na-prod", "ledger", "--",
+		"psql", "-X", "-w", "-At", "-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
+	if err != nil || out != "1" {
+		t.Errorf("forward --exec psql = %q, %v, stderr %q; want 1", out, err, stderr)
+	}
+	out, _, err = u.rhizome("forward", "--json", "na-prod", "ledger")
+	if err != nil || !strings.Contains(out, `"engine": "postgres"`) || !strings.Contains(out, `"sql_connection": "`+cluster.PGInstance+`"`) {
+		t.Errorf("forward --json = %s, %v; want engine postgres and the instance", out, err)
+	}
+	// Beside it, the MySQL database of the same pod: two engines, two forwards, each ready.
+	if h := u.mustForward(); h != "mysql://127.0.0.1:35406" {
+		t.Errorf("forward na-prod bookkeeper = %q", h)
+	}
+	if err := selectOne("35406"); err != nil {
+		t.Errorf("SELECT 1 through the MySQL handle: %v", err)
+	}
+	if ps := u.ps(); ps.Count != 2 || ps.Running[0].State != "ready" || ps.Running[1].State != "ready" {
+		t.Errorf("ps = %+v, want two ready forwards", ps)
+	}
+	if logs, _, _ := u.rhizome("logs", "na-prod/ledger"); !strings.Contains(logs, "ready: "+cluster.PGInstance+" answers on 127.0.0.1:35432 (server PostgreSQL, TLS not offered)") {
+		t.Errorf("logs of na-prod/ledger lack the PostgreSQL readiness line:\n%s", logs)
+	}
+}
+
+func TestPostgresPodReplacedUnderLiveForward(t *testing.T) {
+	u := newUser(t, 35416)
+	u.addLedger(35442)
+	out, stderr, err := u.rhizome("forward", "na-prod", "ledger")
+	if err != nil {
+		t.Fatalf("forward na-prod ledger = %v: %s", err, stderr)
+	}
+	if err := psqlSelectOne(portOf(out)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cluster.ReplacePod(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	took := eventually(t, 60*time.Second, "SELECT 1 after the pod was replaced", func() error { return psqlSelectOne(portOf(out)) })
+	t.Logf("the same handle worked again %v after the new pod was Running", took.Round(10*time.Millisecond))
+	eventually(t, 30*time.Second, "ps showing the restart", func() error {
+		ps := u.ps()
+		if ps.Count != 1 || ps.Running[0].Restarts < 1 || ps.Running[0].State != "ready" {
+			return fmt.Errorf("ps = %+v", ps)
+		}
+		return nil
+	})
+	if again, _, _ := u.rhizome("forward", "na-prod", "ledger"); again != out {
+		t.Errorf("forward after recovery = %q, want the same %q", again, out)
+	}
+}
+
+// TestWrongEngineFails: a MySQL instance configured as postgres is not ready — the MySQL
+// server answers, but not to PostgreSQL's SSLRequest — and the forward fails saying so.
+func TestWrongEngineFails(t *testing.T) {
+	u := newUser(t, 35426)
+	u.addConfig(fmt.Sprintf(`environment na-prod
+    database mislabeled
+        engine postgres
+        instance %s
+        port 35452
+`, cluster.Instance))
+	out, stderr, err := u.rhizome("forward", "na-prod", "mislabeled")
+	if err == nil || !strings.Contains(stderr, "forward: failed") || !strings.Contains(stderr, "no PostgreSQL answer") || !strings.Contains(stderr, "check the database's engine") {
+		t.Errorf("forward to a MySQL instance as postgres = %q, %v, stderr %q; want it failed, saying no PostgreSQL answered", out, err, stderr)
+	}
+}
