@@ -2,10 +2,18 @@ package e2e_test
 
 import (
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward"
 )
 
 // The same as the MySQL tests, for a PostgreSQL instance behind the same pod: the real psql,
@@ -69,6 +77,77 @@ func TestPostgresForward(t *testing.T) {
 	}
 	if logs, _, _ := u.rhizome("logs", "na-prod/ledger"); !strings.Contains(logs, "ready: "+cluster.PGInstance+" answers on 127.0.0.1:35432 (server PostgreSQL, TLS not offered)") {
 		t.Errorf("logs of na-prod/ledger lack the PostgreSQL readiness line:\n%s", logs)
+	}
+
+	// The probe the health checks repeat leaves nothing in the server's log.
+	for range 3 {
+		if got, err := forward.CheckPostgres(t.Context(), "127.0.0.1:35432"); err != nil {
+			t.Fatalf("CheckPostgres through the handle = %q, %v", got, err)
+		}
+	}
+	if err := psqlSelectOne("35432"); err != nil { // after the probes, so their log lines are written
+		t.Fatal(err)
+	}
+	serverLog, err := os.ReadFile(filepath.Join(cluster.Dir, "postgres.log"))
+	if err != nil || strings.Contains(string(serverLog), "incomplete startup packet") || strings.Contains(string(serverLog), "FATAL") {
+		t.Errorf("the PostgreSQL server's log after probes (%v):\n%s", err, serverLog)
+	}
+}
+
+// TestPostgresSocketNaming: the name env gives a PostgreSQL forward's Unix socket is one psql
+// finds from a directory and a port (psql -h DIR -p PORT), as PGHOST and PGPORT give them. A
+// relay on that socket to the forward's TCP handle stands in for the front door.
+func TestPostgresSocketNaming(t *testing.T) {
+	u := newUser(t, 35436)
+	u.addLedger(35462)
+	if out, stderr, err := u.rhizome("forward", "na-prod", "ledger"); err != nil {
+		t.Fatalf("forward na-prod ledger = %q, %v: %s", out, err, stderr)
+	}
+	engine, err := env.LookupEngine(env.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := os.MkdirTemp("", "rzs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	path := engine.SocketPath(base, "na-prod-ledger", 35462)
+	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				up, err := net.Dial("tcp", "127.0.0.1:35462")
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", engine.SocketHost(path), "-p", "35462",
+		"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
+	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("psql -h %s -p 35462 = %q, %v; want 1", engine.SocketHost(path), out, err)
 	}
 }
 
