@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,9 +101,11 @@ func TestPostgresForward(t *testing.T) {
 func TestPostgresSocketNaming(t *testing.T) {
 	u := newUser(t, 35436)
 	u.addLedger(35462)
-	if out, stderr, err := u.rhizome("forward", "na-prod", "ledger"); err != nil {
+	out, stderr, err := u.rhizome("forward", "na-prod", "ledger")
+	if err != nil {
 		t.Fatalf("forward na-prod ledger = %q, %v: %s", out, err, stderr)
 	}
+	port := portOf(out) // 35462, unless another program held it
 	engine, err := env.LookupEngine(env.Postgres)
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +115,8 @@ func TestPostgresSocketNaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
-	path := engine.SocketPath(base, "na-prod-ledger", 35462)
+	portNum, _ := strconv.Atoi(port)
+	path := engine.SocketPath(base, "na-prod-ledger", portNum)
 	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +138,7 @@ func TestPostgresSocketNaming(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer c.Close()
-				up, err := net.Dial("tcp", "127.0.0.1:35462")
+				up, err := net.Dial("tcp", "127.0.0.1:"+port)
 				if err != nil {
 					return
 				}
@@ -144,10 +148,10 @@ func TestPostgresSocketNaming(t *testing.T) {
 			}()
 		}
 	}()
-	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", engine.SocketHost(path), "-p", "35462",
+	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", engine.SocketHost(path), "-p", port,
 		"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
 	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
-		t.Errorf("psql -h %s -p 35462 = %q, %v; want 1", engine.SocketHost(path), out, err)
+		t.Errorf("psql -h %s -p %s = %q, %v; want 1", engine.SocketHost(path), port, out, err)
 	}
 }
 
