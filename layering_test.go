@@ -12,14 +12,14 @@ import (
 // them; the CLI talks to the agent through rpc and imports agent and forward only to run the
 // daemon and the simulated-forward child in its own binary.
 var allowedImports = map[string][]string{
-	"":                    {"cli"},
-	"rpc":                 {},
-	"proc":                {},
-	"env":                 {"rpc"},
-	"forward":             {"proc", "env"},
+	"":                             {"cli"},
+	"rpc":                          {},
+	"proc":                         {},
+	"env":                          {"rpc"},
+	"forward":                      {"proc", "env"},
 	"forward/internal/clustertest": {},
-	"agent":               {"rpc", "proc", "forward", "env"},
-	"cli":                 {"rpc", "env", "agent", "forward"},
+	"agent":                        {"rpc", "proc", "forward", "env"},
+	"cli":                          {"rpc", "env", "agent", "forward"},
 }
 
 // TestLayering fails when a package imports a rhizome package it should not, as `go list`

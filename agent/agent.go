@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -109,6 +110,7 @@ func Start(cfg Config) (*Agent, error) {
 		HealthInterval: cfg.HealthInterval,
 		KubectlTimeout: cfg.KubectlTimeout,
 		SimulateAll:    cfg.Simulate,
+		SocketDir:      ForwardSocketDir(cfg.Socket),
 	})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "version": cfg.Version}).Info("agent started")
 	if w := lf.Warning(); w != "" && cfg.Stderr != nil {
@@ -118,6 +120,10 @@ func Start(cfg Config) (*Agent, error) {
 	go a.acceptLoop()
 	return a, nil
 }
+
+// ForwardSocketDir is where the agent at socket keeps its forwards' private sockets: a
+// directory beside its own socket, so it is as private and as short-lived.
+func ForwardSocketDir(socket string) string { return filepath.Join(filepath.Dir(socket), "forwards") }
 
 // Socket is the path the agent listens on.
 func (a *Agent) Socket() string { return a.cfg.Socket }
@@ -138,6 +144,7 @@ func (a *Agent) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		supErr := a.sup.Shutdown(ctx)
 		cancel()
+		a.forwards.Wait() // every front door closed: ports released, sockets removed
 		a.cancel()
 		a.mu.Lock()
 		for c := range a.conns {

@@ -22,9 +22,12 @@ func (a *Agent) toProcess(i proc.Info) rpc.Process {
 		if i.State == proc.Restarting {
 			p.State = "reconnecting" // what a restart means to someone holding the handle
 		}
-		if h, ok := a.forwards.HandleOf(i.ID); ok {
-			hh := toHandle(h)
-			p.Handle = &hh
+		if st, ok := a.forwards.StatusOf(i.ID); ok {
+			h, t := toHandle(st.Handle), toTraffic(st.Traffic)
+			p.Handle, p.Traffic = &h, &t
+			if st.State != "" && i.State == proc.Stopped {
+				p.State = st.State
+			}
 		}
 	}
 	return p

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/proc"
@@ -16,6 +17,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort,
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
 		Name: p.Name, Simulate: p.Simulate, Engine: p.Engine,
+		ConnectWait: time.Duration(p.ConnectWait), IdleTimeout: time.Duration(p.IdleTimeout), MaxAge: time.Duration(p.MaxAge),
 	})
 	if err != nil {
 		return rpc.Handle{}, forwardError(err)
@@ -24,7 +26,19 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 }
 
 func toHandle(h forward.Handle) rpc.Handle {
-	return rpc.Handle{ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved, Engine: h.Engine}
+	return rpc.Handle{
+		ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved,
+		Engine: h.Engine, UnixSocket: h.UnixSocket, UnixSocketError: h.UnixSocketError,
+	}
+}
+
+func toTraffic(t forward.Traffic) rpc.Traffic {
+	r := rpc.Traffic{Active: t.Active, Accepted: t.Accepted, Refused: t.Refused, BytesIn: t.BytesIn, BytesOut: t.BytesOut}
+	if !t.LastActivity.IsZero() {
+		last := t.LastActivity
+		r.LastActivity = &last
+	}
+	return r
 }
 
 // forwardError gives forward's errors the rpc codes clients test for.

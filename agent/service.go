@@ -47,7 +47,9 @@ func (a *Agent) Stop(ctx context.Context, p rpc.StopParams) (rpc.StopResult, err
 	var live []*proc.Process
 	var before []rpc.Process // as they were, pids included; a stopped process has none
 	for _, pr := range a.sup.Lookup(p.Target) {
-		if info := pr.Info(); !info.State.Terminal() || info.State == proc.Failed {
+		// Failed processes and forwards that stopped themselves are still listed: stopping
+		// dismisses them.
+		if info := pr.Info(); info.Listed {
 			live = append(live, pr)
 			before = append(before, a.toProcess(info))
 		}

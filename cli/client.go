@@ -15,13 +15,26 @@ import (
 // dialTimeout bounds connecting to the agent; a live agent answers in microseconds.
 const dialTimeout = 5 * time.Second
 
-// socketPath is the socket a client command talks to: --socket / $RHIZOME_SOCK, else the
-// default.
+// socketPath is the socket a client command talks to: the global --socket / $RHIZOME_SOCK,
+// else the default. It reads the app's own flag, which forward's --socket (print the forward's
+// Unix socket) would otherwise shadow.
 func socketPath(c *cli.Context) string {
-	if s := c.String("socket"); s != "" {
+	if s := appContext(c).String("socket"); s != "" {
 		return s
 	}
 	return env.DefaultSocket()
+}
+
+// appContext is the context of the app's own flags: the outermost one with a command (the root
+// command; urfave/cli puts an empty context above it).
+func appContext(c *cli.Context) *cli.Context {
+	app := c
+	for _, l := range c.Lineage() {
+		if l.Command != nil {
+			app = l
+		}
+	}
+	return app
 }
 
 // dial connects to the agent, or says which socket it tried and how to start an agent.

@@ -85,7 +85,7 @@ environment na-prod
 		{name: "after flags", words: []string{"forward", "--json", "--port", "3310", "na-prod", "b"}, want: []string{"billing", "bookkeeper"}},
 		{name: "flag=value", words: []string{"forward", "--port=3310", ""}, want: []string{"eu-prod", "eu", "na-prod"}},
 		{name: "flag value is not completed", words: []string{"forward", "--port", ""}},
-		{name: "command flags", words: []string{"forward", "-"}, want: []string{"--json", "--port", "--exec", "--help", "-h"}},
+		{name: "command flags", words: []string{"forward", "-"}, want: []string{"--json", "--port", "--exec", "--socket", "--idle-timeout", "--max-age", "--connect-wait", "--help", "-h"}},
 		{name: "command flag prefix", words: []string{"forward", "--j"}, want: []string{"--json"}},
 		{name: "short and long names", words: []string{"logs", "-"}, want: []string{"--follow", "-f", "--lines", "-n", "--json", "--help", "-h"}},
 		{name: "hidden flags stay hidden", words: []string{"agent", "--d"}},

@@ -29,9 +29,14 @@ restarts and dropped connections. Asking again returns the same forward.
    rhizome forward --port 3310 na-prod bookkeeper  # this port or an error
    rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
    rhizome forward --exec eu-prod ledger -- psql   # a postgres database: PGHOST, PGPORT
+   mysql -S "$(rhizome forward --socket na-prod bookkeeper)"  # the private Unix socket
+   rhizome forward --idle-timeout 2h na-prod bookkeeper     # stop it after 2 h unused
 
---exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST and MYSQL_TCP_PORT
-(mysql), PGHOST and PGPORT (postgres), SQLCMDSERVER (sqlserver).
+The agent holds the port (127.0.0.1 and ::1) and the socket for the forward's whole life, lets in
+only your own user, and holds a connection made while the chain reconnects until it is back.
+
+--exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST, MYSQL_TCP_PORT and
+MYSQL_UNIX_PORT (mysql), PGHOST and PGPORT (postgres), SQLCMDSERVER (sqlserver).
 
 With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward answers as the database's
 engine would on its first step.`,
@@ -39,6 +44,10 @@ engine would on its first step.`,
 			jsonFlag(),
 			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
 			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL and the engine's variables (MYSQL_TCP_PORT, PGPORT, …) set"},
+			&cli.BoolFlag{Name: "socket", Usage: "print the path of the forward's private Unix socket instead of the handle"},
+			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)"},
+			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)"},
+			&cli.DurationFlag{Name: "connect-wait", Usage: "how long a connection waits while the forward reconnects (`DURATION`, default 30s)"},
 		},
 		Action: runForward,
 	}
@@ -81,6 +90,9 @@ func runForward(c *cli.Context) error {
 		}
 		p.LocalPort, p.PinPort = c.Int("port"), true
 	}
+	if err := durationFlags(c, &p); err != nil {
+		return err
+	}
 	client, err := dialOrStart(c)
 	if err != nil {
 		return err
@@ -96,13 +108,42 @@ func runForward(c *cli.Context) error {
 	if h.Moved {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: port %d was busy; %s/%s is on port %d\n", db.LocalPort, e.Name, db.Name, h.LocalPort)
 	}
+	if h.UnixSocketError != "" {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: no Unix socket for %s/%s: %s\n", e.Name, db.Name, h.UnixSocketError)
+	}
 	if command != nil {
 		return runWithHandle(c, h, command)
+	}
+	if c.Bool("socket") {
+		if h.UnixSocket == "" {
+			return fmt.Errorf("%s/%s has no Unix socket; use its TCP handle %s", e.Name, db.Name, h.ConnectionString)
+		}
+		fmt.Fprintln(c.App.Writer, h.UnixSocket)
+		return nil
 	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, h)
 	}
 	fmt.Fprintln(c.App.Writer, h.ConnectionString)
+	return nil
+}
+
+// durationFlags puts --idle-timeout, --max-age and --connect-wait, where given, over the
+// environment's settings.
+func durationFlags(c *cli.Context, p *rpc.ForwardParams) error {
+	for _, f := range []struct {
+		name string
+		dst  *rpc.Duration
+	}{{"idle-timeout", &p.IdleTimeout}, {"max-age", &p.MaxAge}, {"connect-wait", &p.ConnectWait}} {
+		if !c.IsSet(f.name) {
+			continue
+		}
+		d := c.Duration(f.name)
+		if d < 0 || (d == 0 && f.name == "connect-wait") {
+			return usageErrorf("--%s %v: want a positive duration such as 90s or 2h", f.name, d)
+		}
+		*f.dst = rpc.Duration(d)
+	}
 	return nil
 }
 

@@ -69,14 +69,27 @@ func processDetail(p rpc.Process, now time.Time) string {
 	switch {
 	case p.NextRestart != nil:
 		return fmt.Sprintf("attempt %d, next try in %s: %s", p.Attempt, shortDuration(p.NextRestart.Sub(now)), oneLine(p.Reason))
-	case p.State == "failed":
+	case p.State == "failed", p.State == "idle-stopped", p.State == "expired":
 		return oneLine(p.Reason)
 	case p.Handle != nil && p.Kind == "simulated-forward":
-		return p.Handle.ConnectionString + " (simulated)"
+		return p.Handle.ConnectionString + " (simulated)" + trafficDetail(p.Traffic, now)
 	case p.Handle != nil:
-		return p.Handle.ConnectionString
+		return p.Handle.ConnectionString + trafficDetail(p.Traffic, now)
 	}
 	return ""
+}
+
+// trafficDetail says in a few words how a forward is used: "2 open, last 5s ago".
+func trafficDetail(t *rpc.Traffic, now time.Time) string {
+	switch {
+	case t == nil:
+		return ""
+	case t.LastActivity == nil:
+		return ", unused"
+	case t.Active > 0:
+		return fmt.Sprintf(", %d open, last %s ago", t.Active, shortDuration(now.Sub(*t.LastActivity)))
+	}
+	return fmt.Sprintf(", idle, last %s ago", shortDuration(now.Sub(*t.LastActivity)))
 }
 
 func shortDuration(d time.Duration) string {

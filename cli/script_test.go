@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,6 +74,7 @@ func TestScripts(t *testing.T) {
 			"waitfor": cmdWaitFor,
 			"exits":   cmdExits,
 			"sleep":   cmdSleep,
+			"greet":   cmdGreet,
 		},
 	})
 }
@@ -144,4 +147,43 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if want := args[0]; strconv.Itoa(code) != want {
 		ts.Fatalf("rhizome %s exited %d, want %s", strings.Join(args[2:], " "), code, want)
 	}
+}
+
+// cmdGreet connects to a forward like a MySQL client and prints the server version of its
+// greeting: greet tcp HOST:PORT | greet unix PATH. With !, it expects no greeting.
+func cmdGreet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: greet tcp|unix ADDRESS")
+	}
+	version, err := readGreeting(args[0], args[1])
+	switch {
+	case neg && err == nil:
+		ts.Fatalf("%s %s greeted (server %s), want no greeting", args[0], args[1], version)
+	case !neg && err != nil:
+		ts.Fatalf("%s %s: %v", args[0], args[1], err)
+	case !neg:
+		fmt.Fprintln(ts.Stdout(), version)
+	}
+}
+
+func readGreeting(network, addr string) (string, error) {
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	var header [4]byte // payload length (3 bytes), sequence number
+	if _, err := io.ReadFull(c, header[:]); err != nil {
+		return "", fmt.Errorf("no greeting: %w", err)
+	}
+	payload := make([]byte, int(header[0])|int(header[1])<<8|int(header[2])<<16)
+	if _, err := io.ReadFull(c, payload); err != nil {
+		return "", fmt.Errorf("no greeting: %w", err)
+	}
+	version, _, ok := bytes.Cut(payload[min(1, len(payload)):], []byte{0})
+	if len(payload) < 2 || payload[0] != 10 || !ok { // protocol version 10, then the server's
+		return "", fmt.Errorf("not a MySQL greeting: %q", payload)
+	}
+	return string(version), nil
 }

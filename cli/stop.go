@@ -39,7 +39,18 @@ func runStop(c *cli.Context) error {
 		return writeJSON(c.App.Writer, r)
 	}
 	for _, p := range r.Stopped {
-		fmt.Fprintf(c.App.Writer, "stopped %s (pid %d)\n", p.Name, p.PID)
+		cut := ""
+		if p.Traffic != nil && p.Traffic.Active > 0 {
+			cut = fmt.Sprintf(", cutting %d open connection%s", p.Traffic.Active, plural(p.Traffic.Active))
+		}
+		fmt.Fprintf(c.App.Writer, "stopped %s (pid %d)%s\n", p.Name, p.PID, cut)
 	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ConfigFile is the user's environment file, in ssh_config's style:
@@ -20,6 +21,7 @@ import (
 //	    context    gke_clover-prod-kubernetes_europe-west1_eu-prod-cluster
 //	    namespace  gke-cloudsql-access
 //	    deployment gke-cloudsql-access
+//	    idle-timeout 2h      # stop a forward nobody has used for that long
 //
 //	    database bookkeeper
 //	        alias    bk
@@ -161,6 +163,22 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 				return fail("port-pattern %q must be a regular expression with one group for the port", pattern)
 			}
 			env.PortPattern = pattern
+		case "connect-wait", "idle-timeout", "max-age":
+			if env == nil || db != nil {
+				return fail("%s belongs to an environment, before its databases", key)
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			d, err := time.ParseDuration(v)
+			switch {
+			case key == "connect-wait" && (err != nil || d <= 0):
+				return fail("connect-wait %q: want a Go duration such as 10s or 2m", v)
+			case err != nil || d < 0:
+				return fail("%s %q: want a Go duration such as 90s, 15m or 2h (0 turns it off)", key, v)
+			}
+			*map[string]*time.Duration{"connect-wait": &env.ConnectWait, "idle-timeout": &env.IdleTimeout, "max-age": &env.MaxAge}[key] = d
 		case "instance":
 			if db == nil {
 				return fail("instance belongs to a database")
@@ -199,7 +217,7 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 			}
 			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, database, instance, port, engine", fields[0])
+			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {

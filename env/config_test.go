@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func parseString(t *testing.T, text string) (*Catalog, error) {
@@ -123,5 +124,35 @@ func TestPaths(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	if got := DefaultSocket(); !strings.Contains(got, "/rhizome-") || !strings.HasSuffix(got, "/agent.sock") {
 		t.Errorf("DefaultSocket() without XDG_RUNTIME_DIR = %q, want a per-uid dir under TMPDIR", got)
+	}
+}
+
+func TestConfigDurations(t *testing.T) {
+	c, err := parseString(t, `
+environment na-prod
+    connect-wait 10s
+    idle-timeout 2h
+    max-age 0
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := c.Resolve("na-prod", "bookkeeper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.ConnectWait != 10*time.Second || e.IdleTimeout != 2*time.Hour || e.MaxAge != 0 {
+		t.Errorf("durations = %v %v %v, want 10s 2h 0", e.ConnectWait, e.IdleTimeout, e.MaxAge)
+	}
+	for _, tt := range []struct{ name, text, want string }{
+		{"not a duration", "environment na-prod\n  idle-timeout 2 hours\n", `config:2: idle-timeout takes one value, got 2`},
+		{"no unit", "environment na-prod\n  idle-timeout 90\n", `config:2: idle-timeout "90": want a Go duration such as 90s, 15m or 2h (0 turns it off)`},
+		{"negative", "environment na-prod\n  max-age -1h\n", `config:2: max-age "-1h": want a Go duration`},
+		{"zero wait", "environment na-prod\n  connect-wait 0s\n", `config:2: connect-wait "0s": want a Go duration such as 10s or 2m`},
+		{"in a database", "environment na-prod\n  database bookkeeper\n    idle-timeout 1h\n", `config:3: idle-timeout belongs to an environment, before its databases`},
+	} {
+		if _, err := parseString(t, tt.text); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%s: parse = %v, want %q", tt.name, err, tt.want)
+		}
 	}
 }

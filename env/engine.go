@@ -35,6 +35,8 @@ type Engine struct {
 	socketName func(base string, port int) string
 	// vars are what the engine's own tools read to find the server at 127.0.0.1:port.
 	vars func(port int) []string
+	// socketVars are what they read to use the forward's Unix socket at path; nil: none.
+	socketVars func(path string) []string
 }
 
 // engines is the one table of engines, the default first.
@@ -45,6 +47,7 @@ var engines = []Engine{
 		vars: func(port int) []string {
 			return []string{"MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=" + strconv.Itoa(port)}
 		},
+		socketVars: func(path string) []string { return []string{"MYSQL_UNIX_PORT=" + path} },
 	},
 	{
 		Name: Postgres, Title: "PostgreSQL", DefaultPort: 5432, Scheme: "postgres",
@@ -94,9 +97,14 @@ func (e Engine) URL(port int) string {
 }
 
 // ExecEnv is what `rhizome forward --exec` adds to the command's environment for h:
-// DATABASE_URL for every engine, then the variables the engine's own tools read.
+// DATABASE_URL for every engine, then the variables the engine's own tools read, for the TCP
+// port and, when h has one, the Unix socket.
 func (e Engine) ExecEnv(h rpc.Handle) []string {
-	return append([]string{"DATABASE_URL=" + h.ConnectionString}, e.vars(h.LocalPort)...)
+	vars := append([]string{"DATABASE_URL=" + h.ConnectionString}, e.vars(h.LocalPort)...)
+	if h.UnixSocket != "" && e.socketVars != nil {
+		vars = append(vars, e.socketVars(h.UnixSocket)...)
+	}
+	return vars
 }
 
 // SocketPath is where the front door puts the Unix socket of a forward on local port port,

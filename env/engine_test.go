@@ -99,3 +99,11 @@ func TestEngineTable(t *testing.T) {
 		}
 	}
 }
+
+func TestExecEnvWithSocket(t *testing.T) {
+	h := rpc.Handle{ConnectionString: "mysql://127.0.0.1:3306", LocalPort: 3306, UnixSocket: "/run/f/bk.sock"}
+	mysql, _ := LookupEngine(MySQL)
+	if got, want := mysql.ExecEnv(h), []string{"DATABASE_URL=mysql://127.0.0.1:3306", "MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=3306", "MYSQL_UNIX_PORT=/run/f/bk.sock"}; !slices.Equal(got, want) {
+		t.Errorf("mysql ExecEnv(with socket) = %v, want %v", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ErrUnknown means an environment or database name matches nothing built in or configured.
@@ -33,7 +34,13 @@ type Environment struct {
 	ConnectCommand []string
 	// PortPattern finds the remote port in the pod's log; empty means the default.
 	PortPattern string
-	Databases   map[string]*Database
+	// ConnectWait bounds how long a connection waits for a reconnecting forward; 0: 30 s.
+	ConnectWait time.Duration
+	// IdleTimeout stops a forward after that long with no open connection; 0: never.
+	IdleTimeout time.Duration
+	// MaxAge stops a forward that long after it started; 0: never.
+	MaxAge    time.Duration
+	Databases map[string]*Database
 	// Source says where the environment was defined: "built-in" or "FILE:LINE".
 	Source string
 }

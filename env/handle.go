@@ -38,10 +38,11 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 		KubeContext: e.Context, KubeNamespace: e.Namespace, KubeDeployment: e.Deployment,
 		SQLConnection: db.Instance, LocalPort: db.LocalPort,
 		ConnectCommand: e.Connect(), PortPattern: e.PortPattern,
-		Name:       e.Name + "/" + db.Name,
-		Kubeconfig: os.Getenv("KUBECONFIG"),
-		Simulate:   SimulateRequested(),
-		Engine:     db.Engine,
+		Name:        e.Name + "/" + db.Name,
+		Kubeconfig:  os.Getenv("KUBECONFIG"),
+		Simulate:    SimulateRequested(),
+		Engine:      db.Engine,
+		ConnectWait: rpc.Duration(e.ConnectWait), IdleTimeout: rpc.Duration(e.IdleTimeout), MaxAge: rpc.Duration(e.MaxAge),
 	}
 }
 

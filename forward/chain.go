@@ -13,15 +13,18 @@ import (
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
-// chain is one forward's way from a pod to a local port. Its hooks run on its Process's own
-// goroutine, one at a time, so its fields need no lock.
+// chain is one forward's way from a pod to its front door: it (re)starts the back end (the
+// kubectl port-forward, on a loopback port kubectl picks) and tells the door when the back end
+// is up. Its hooks run on its Process's own goroutine, one at a time, so its fields need no
+// lock.
 type chain struct {
-	req       Request
-	k         kubectl
-	re        *regexp.Regexp
-	localPort int
+	req  Request
+	k    kubectl
+	re   *regexp.Regexp
+	door *frontDoor
 
-	remotePort int
+	remotePort  int
+	backendAddr string // where the current back end listens, once its banner said so
 	// distrusted holds pod ports whose proxy let us down (no greeting, failed health check):
 	// the next attempt restarts the proxy instead of reusing what the log announces.
 	distrusted map[int]bool
@@ -44,6 +47,7 @@ func (c *chain) deployment() string { return "deploy/" + c.req.Deployment }
 
 // prepare finds or starts the proxy in the pod and returns the kubectl port-forward command.
 func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) {
+	c.door.down()
 	log, err := c.k.run(ctx, "logs", c.deployment())
 	if err != nil {
 		return nil, fmt.Errorf("reading the pod's log: %w", err)
@@ -55,8 +59,8 @@ func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) 
 	} else if c.remotePort, err = c.startProxy(ctx, p, len(ports)); err != nil {
 		return nil, err
 	}
-	return c.k.argv("port-forward", "--address", "127.0.0.1", c.deployment(),
-		fmt.Sprintf("%d:%d", c.localPort, c.remotePort)), nil
+	// ":REMOTE" lets kubectl pick a free local port, which its banner names.
+	return c.k.argv("port-forward", "--address", "127.0.0.1", c.deployment(), fmt.Sprintf(":%d", c.remotePort)), nil
 }
 
 // startProxy runs the connection command in the pod and waits for the proxy's announcement
@@ -103,17 +107,26 @@ func (c *chain) announced(ports []int) int {
 	return port
 }
 
-// ready waits until a MySQL greeting comes back through the local port: kubectl's banner
-// only says it listens, not that the pod, the proxy and the database answer.
+// ready waits for the back end's banner, then until a MySQL greeting comes back through it:
+// kubectl's banner only says it listens, not that the pod, the proxy and the database answer.
+// Then the front door relays to it.
 func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
-	addr := "127.0.0.1:" + strconv.Itoa(c.localPort)
+	port, err := backendPort(ctx, p)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("the port-forward named no local port within %v", readyWait)
+		}
+		return endedEarly(p)
+	}
+	c.backendAddr = "127.0.0.1:" + strconv.Itoa(port)
 	refusals := 0
-	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := ProbeFor(c.req.Engine)(ctx, addr)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		version, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr)
 		if err == nil {
-			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s)", c.req.SQLConnection, c.localPort, version)
+			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, back end %s)", c.req.SQLConnection, c.door.port, version, c.backendAddr)
+			c.door.up(c.backendAddr)
 			return nil
 		}
 		if errors.Is(err, ErrNoGreeting) {
@@ -126,9 +139,32 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 		case <-ctx.Done():
 			c.distrust()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("no %s answer through 127.0.0.1:%d within %v: %v", c.req.engine().Title, c.localPort, readyWait, err)
+				return fmt.Errorf("no %s answer through %s within %v: %v", c.req.engine().Title, c.backendAddr, readyWait, err)
 			}
 			return endedEarly(p)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// bannerRE is the line in which kubectl port-forward (and the simulation) names its local port.
+var bannerRE = regexp.MustCompile(`^Forwarding from 127\.0\.0\.1:(\d+) -> \d+`)
+
+// backendPort waits for the banner of p's current child and returns the port it names.
+func backendPort(ctx context.Context, p *proc.Process) (int, error) {
+	pid := p.Info().PID
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		for _, l := range p.Lines(50) {
+			if l.PID != pid || l.Stream != proc.Stdout {
+				continue
+			}
+			if m := bannerRE.FindStringSubmatch(l.Text); m != nil {
+				return strconv.Atoi(m[1])
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
@@ -162,9 +198,9 @@ func endedEarly(p *proc.Process) error {
 func (c *chain) health(ctx context.Context, _ *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := ProbeFor(c.req.Engine)(ctx, "127.0.0.1:"+strconv.Itoa(c.localPort)); err != nil {
+	if _, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr); err != nil {
 		c.distrust()
-		return fmt.Errorf("health check through 127.0.0.1:%d failed: %w", c.localPort, err)
+		return fmt.Errorf("health check through the back end %s failed: %w", c.backendAddr, err)
 	}
 	return nil
 }

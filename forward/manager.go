@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type Options struct {
 	KubectlTimeout time.Duration
 	// SimulateAll makes every forward simulated (the agent ran with RHIZOME_SIMULATE=true).
 	SimulateAll bool
+	// SocketDir holds each forward's private Unix socket (made 0700 when missing); "" gives
+	// forwards no socket. The Manager removes sockets left there by a killed agent, so it must
+	// be the agent's own directory, used by no other agent.
+	SocketDir string
 }
 
 // DefaultRestart reconnects after any exit, backing off from half a second to 15 s, and gives
@@ -46,25 +51,36 @@ const (
 const firstTries = 2
 
 // Manager owns the live forwards and shares each among all who ask for the same instance.
-// It is safe for concurrent use.
+// It is safe for concurrent use. Wait waits for its goroutines once the supervisor is shut
+// down.
 type Manager struct {
 	sup  *proc.Supervisor
 	opts Options
+	wg   sync.WaitGroup // one watcher per forward, until its front door is closed
 
 	mu       sync.Mutex
-	forwards map[key]*entry // guarded by mu; terminal entries are swept on the next Forward
+	forwards map[key]*entry   // guarded by mu; ended entries move to ended on the next Forward
+	ended    map[int64]*entry // by process id, the latest maxEnded, for ps to say how they ended
 }
 
-// entry is one forward: its process, its handle, and how its first start is going.
+// maxEnded bounds how many ended forwards the Manager remembers for ps.
+const maxEnded = 64
+
+// entry is one forward: its process (the back end, restarted under it), its front door, its
+// handle, and how its first start is going.
 type entry struct {
 	proc   *proc.Process
 	handle Handle
+	door   *frontDoor
+	life   *lifetime
+	over   chan struct{} // closed once the door is closed: the forward is gone for good
 
 	mu        sync.Mutex
 	everReady bool
 	failures  int
 	firstErr  error
 	gaveUp    chan struct{} // closed when the first start failed for good
+	endState  string        // StateIdleStopped or StateExpired when the forward ended itself
 }
 
 // NewManager returns a Manager that starts forwards under sup.
@@ -78,8 +94,15 @@ func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	if opts.Restart == (proc.RestartPolicy{}) {
 		opts.Restart = DefaultRestart
 	}
-	return &Manager{sup: sup, opts: opts, forwards: map[key]*entry{}}
+	if opts.SocketDir != "" {
+		removeStaleSockets(opts.SocketDir)
+	}
+	return &Manager{sup: sup, opts: opts, forwards: map[key]*entry{}, ended: map[int64]*entry{}}
 }
+
+// Wait waits until every forward's front door is closed, which follows the end of its
+// process: call it after the supervisor's Shutdown.
+func (m *Manager) Wait() { m.wg.Wait() }
 
 // Forward returns the handle of a ready forward for r, starting one if none runs. Equal
 // requests, concurrent or not, share one forward and one kubectl port-forward.
@@ -90,6 +113,9 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	r.LocalPort = r.localPort()
 	if len(r.ConnectCommand) == 0 {
 		r.ConnectCommand = env.DefaultConnectCommand
+	}
+	if r.ConnectWait == 0 {
+		r.ConnectWait = DefaultConnectWait
 	}
 	if err := r.validate(); err != nil {
 		return Handle{}, err
@@ -127,40 +153,87 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 func (m *Manager) entryFor(r Request) (*entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweepLocked()
 	if e := m.forwards[r.key()]; e != nil {
-		return e, nil
+		if !e.proc.Info().State.Terminal() && !e.endingItself() {
+			return e, nil
+		}
+		<-e.over // its door closes right after its process ended: then its port is free again
+		// The new forward takes its place in ps too.
+		_ = e.proc.Stop(context.Background())
 	}
+	m.sweepLocked()
 	spec, c, err := m.spec(r)
 	if err != nil {
 		return nil, err
 	}
-	port, err := pickPort(r.LocalPort, r.PinPort, m.takenLocked)
+	door, err := m.openDoor(r)
 	if err != nil {
 		return nil, err
 	}
-	c.localPort = port
-	e := &entry{handle: newHandle(port, r), gaveUp: make(chan struct{})}
+	c.door = door
+	e := &entry{handle: newHandle(door, r), door: door, gaveUp: make(chan struct{}), over: make(chan struct{})}
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
+		door.close("the forward could not start")
 		// %w twice: callers can still tell proc's limit or shutdown from a failed chain.
 		return nil, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	e.proc = pr
+	door.logf = pr.Logf
+	door.lostBackend = pr.Kick
+	e.life = &lifetime{
+		idleTimeout: r.IdleTimeout, maxAge: r.MaxAge,
+		active: func() int { return door.traffic().Active },
+		end:    e.endItself,
+	}
+	door.activeChanged = e.life.changed
+	door.serve()
+	e.life.start()
 	m.forwards[r.key()] = e
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		<-pr.Done()
+		e.life.stop()
+		info := pr.Info()
+		reason := string(info.State)
+		if info.Reason != "" {
+			reason += ": " + info.Reason
+		}
+		if cut := door.close(reason); cut > 0 {
+			pr.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
+		}
+		close(e.over)
+	}()
 	return e, nil
+}
+
+// openDoor binds the forward's port, the asked-for one or the next free one, and its socket.
+func (m *Manager) openDoor(r Request) (*frontDoor, error) {
+	ls, port, err := listenTCP(r.LocalPort, r.PinPort, m.heldLocked)
+	if err != nil {
+		return nil, err
+	}
+	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: r.ConnectWait}
+	d.init()
+	if m.opts.SocketDir != "" {
+		ul, path, err := listenUnix(m.opts.SocketDir, r.label(), fmt.Sprint(r.key()))
+		if err != nil {
+			d.unixErr = err
+		} else {
+			d.listeners = append(d.listeners, ul)
+			d.unixPath = path
+		}
+	}
+	return d, nil
 }
 
 // spec builds the process for r: the real chain, or the simulation.
 func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
-	name := r.Name
-	if name == "" {
-		name = r.SQLConnection
-	}
 	c := &chain{req: r, distrusted: map[int]bool{}}
 	spec := proc.Spec{
-		Name: name, Kind: Kind,
+		Name: r.label(), Kind: Kind,
 		Ready:          c.ready,
 		Health:         c.health,
 		HealthInterval: m.opts.HealthInterval,
@@ -169,7 +242,8 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 	if r.Simulate {
 		spec.Kind = KindSimulated
 		spec.Prepare = func(context.Context, *proc.Process) ([]string, error) {
-			return simulatedArgv(m.opts.Executable, r, c.localPort), nil
+			c.door.down()
+			return simulatedArgv(m.opts.Executable, r, c.door.port), nil
 		}
 		return spec, c, nil
 	}
@@ -235,33 +309,90 @@ func (e *entry) firstError() error {
 	return e.firstErr
 }
 
+func (e *entry) endingItself() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.endState != ""
+}
+
+// endItself stops the forward for its lifetime's reason; ps shows state once it is over.
+// The door closes first, so its clients are cut by it, at once and counted, rather than by
+// the back end's end.
+func (e *entry) endItself(state, reason string) {
+	e.mu.Lock()
+	e.endState = state
+	e.mu.Unlock()
+	if cut := e.door.close(reason); cut > 0 {
+		e.proc.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
+	}
+	e.proc.StopBecause(reason)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
 func (m *Manager) sweepLocked() {
 	for k, e := range m.forwards {
-		if e.proc.Info().State.Terminal() {
+		select {
+		case <-e.over:
 			delete(m.forwards, k)
+			m.ended[e.proc.ID()] = e
+		default:
 		}
+	}
+	for len(m.ended) > maxEnded {
+		oldest := int64(-1)
+		for id := range m.ended {
+			if oldest < 0 || id < oldest {
+				oldest = id
+			}
+		}
+		delete(m.ended, oldest)
 	}
 }
 
-// takenLocked reports ports held by live forwards, which are free on the host only while
-// their forward reconnects.
-func (m *Manager) takenLocked(port int) bool {
+// heldLocked reports whether a live forward holds port.
+func (m *Manager) heldLocked(port int) bool {
 	for _, e := range m.forwards {
-		if e.handle.LocalPort == port {
-			return true
+		select {
+		case <-e.over:
+		default:
+			if e.handle.LocalPort == port {
+				return true
+			}
 		}
 	}
 	return false
 }
 
-// HandleOf returns the handle of the forward running as process id, for ps.
-func (m *Manager) HandleOf(id int64) (Handle, bool) {
+// Status is what ps shows of a forward beyond its process.
+type Status struct {
+	Handle  Handle
+	Traffic Traffic
+	// State names how the forward ends when it ends itself (StateIdleStopped, StateExpired),
+	// to be shown once its process is stopped; "" otherwise.
+	State string
+}
+
+// StatusOf returns the status of the forward running as process id.
+func (m *Manager) StatusOf(id int64) (Status, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, e := range m.forwards {
-		if e.proc.ID() == id {
-			return e.handle, true
+	e := m.ended[id]
+	for _, live := range m.forwards {
+		if live.proc.ID() == id {
+			e = live
 		}
 	}
-	return Handle{}, false
+	if e == nil {
+		return Status{}, false
+	}
+	e.mu.Lock()
+	state := e.endState
+	e.mu.Unlock()
+	return Status{Handle: e.handle, Traffic: e.door.traffic(), State: state}, true
 }

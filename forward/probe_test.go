@@ -205,7 +205,7 @@ func TestHandlePerEngine(t *testing.T) {
 		if got := r.localPort(); got != tt.port {
 			t.Errorf("Request{Engine: %q}.localPort() = %d, want %d", tt.engine, got, tt.port)
 		}
-		h := newHandle(tt.port, r)
+		h := newHandle(&frontDoor{port: tt.port}, r)
 		if h.ConnectionString != tt.url || h.Engine != tt.name || h.Moved {
 			t.Errorf("newHandle(%d, engine %q) = %+v, want %s, engine %s, not moved", tt.port, tt.engine, h, tt.url, tt.name)
 		}

@@ -10,6 +10,7 @@ package forward
 
 import (
 	"errors"
+	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
 )
@@ -29,7 +30,18 @@ type Request struct {
 	Name           string   // label in ps, e.g. "na-prod/bookkeeper"
 	Simulate       bool     // run the simulated forward instead of kubectl
 	Engine         string   // the instance's database engine (env.MySQL, …); "" = env.DefaultEngine
+
+	// ConnectWait bounds how long a connection that arrives while the chain is down waits for
+	// it; 0 means DefaultConnectWait.
+	ConnectWait time.Duration
+	// IdleTimeout stops the forward after that long with no open connection; 0 never does.
+	IdleTimeout time.Duration
+	// MaxAge stops the forward that long after it started, used or not; 0 never does.
+	MaxAge time.Duration
 }
+
+// DefaultConnectWait is how long a connection waits for a reconnecting chain by default.
+const DefaultConnectWait = 30 * time.Second
 
 // key identifies what a forward reaches, so equal requests share one forward whatever port
 // they prefer.
@@ -67,17 +79,32 @@ type Handle struct {
 	SQLConnection    string
 	Moved            bool   // LocalPort is not the one asked for, which was busy
 	Engine           string // env.MySQL, env.Postgres or env.SQLServer
+	UnixSocket       string // the forward's private socket; "" when it could not be made
+	UnixSocketError  string // why there is no UnixSocket
 }
 
-func newHandle(port int, r Request) Handle {
+func newHandle(d *frontDoor, r Request) Handle {
 	e := r.engine()
-	return Handle{
-		ConnectionString: e.URL(port),
-		LocalPort:        port,
+	h := Handle{
+		ConnectionString: e.URL(d.port),
+		LocalPort:        d.port,
 		SQLConnection:    r.SQLConnection,
-		Moved:            port != r.localPort(),
+		Moved:            d.port != r.localPort(),
 		Engine:           e.Name,
+		UnixSocket:       d.unixPath,
 	}
+	if d.unixErr != nil {
+		h.UnixSocketError = d.unixErr.Error()
+	}
+	return h
+}
+
+// label is the forward's name in ps and logs.
+func (r Request) label() string {
+	if r.Name != "" {
+		return r.Name
+	}
+	return r.SQLConnection
 }
 
 // Errors a forward request can end with.

@@ -23,6 +23,7 @@ const SimulateCommand = "_simulate-forward"
 // seed's simulation printed it.
 const simulatedRemotePort = 3307
 
+// simulatedArgv runs the simulation as the back end behind the front door on localPort.
 func simulatedArgv(exe string, r Request, localPort int) []string {
 	return []string{exe, SimulateCommand,
 		"--context", r.Context, "--namespace", r.Namespace, "--deployment", r.Deployment,
@@ -30,11 +31,13 @@ func simulatedArgv(exe string, r Request, localPort int) []string {
 		"--engine", r.engine().Name}
 }
 
-// Simulate is the simulated forward: it prints the parameters and then, every interval, the
-// seed's "Forwarding localhost:L -> pod:R (iteration N)" line, and answers every connection on
-// the local port with the first step of its engine's protocol (see simulatedServers), so
-// clients and the readiness check see a database-shaped peer without any cluster. It runs
-// until ctx ends.
+// Simulate is the simulated forward, a back end in place of kubectl port-forward: it listens
+// on a free loopback port and names it in kubectl's banner ("Forwarding from 127.0.0.1:N ->
+// 3307"), prints the parameters and then, every interval, the seed's "Forwarding localhost:L ->
+// pod:R (iteration N)" line (L is the front door's port, --local-port), and answers every
+// connection with the first step of its engine's protocol (see simulatedServers), so clients
+// and the readiness check see a database-shaped peer without any cluster. It runs until ctx
+// ends.
 func Simulate(ctx context.Context, args []string, out io.Writer, interval time.Duration) error {
 	fs := flag.NewFlagSet(SimulateCommand, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -57,10 +60,11 @@ func Simulate(ctx context.Context, args []string, out io.Writer, interval time.D
 	fmt.Fprintf(out, "simulated forward: kube_context=%s kube_namespace=%s kube_deployment=%s\n", *kubeContext, *namespace, *deployment)
 	fmt.Fprintf(out, "simulated forward: sql_connection=%s local_port=%d engine=%s\n", *instance, *localPort, engine.Name)
 
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", *localPort))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return fmt.Errorf("listening on 127.0.0.1:%d: %w", *localPort, err)
+		return fmt.Errorf("listening on loopback: %w", err)
 	}
+	fmt.Fprintf(out, "Forwarding from %s -> %d\n", l.Addr(), simulatedRemotePort)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer l.Close()
@@ -106,7 +110,9 @@ func serveSimulated(l net.Listener, serve simulatedServer) {
 		}
 		go func() { // not waited for: each ends by its deadline, or with the process
 			defer c.Close()
-			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			// Hold a connection until the client goes, or for a MySQL server's default
+			// connect_timeout (10 s) if it never answers.
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 			serve(c, connID.Add(1))
 		}()
 	}
@@ -116,9 +122,7 @@ func greetMySQL(c net.Conn, connID uint32) {
 	if _, err := c.Write(AppendGreeting(nil, "8.0.0-rhizome-simulated", connID)); err != nil {
 		return
 	}
-	// Hold the connection briefly so a client reads the greeting before the close.
-	_ = c.SetReadDeadline(time.Now().Add(time.Second))
-	_, _ = c.Read(make([]byte, 1))
+	_, _ = c.Read(make([]byte, 1)) // until the client answers or goes
 }
 
 // answerPostgres answers an SSLRequest with 'N' (no TLS here), and the startup message that

@@ -48,6 +48,7 @@ type Process struct {
 	reason      string
 	stopping    bool
 	giveUp      string // set by GiveUp: the stop ends in Failed with this reason
+	stopReason  string // set by StopBecause: the stop ends in Stopped with this reason, listed
 	dismissed   bool   // a Failed process that was Stopped: no longer listed
 }
 
@@ -90,6 +91,7 @@ func (p *Process) Info() Info {
 		ExitCode:    p.exitCode,
 		ExitDesc:    p.exitDesc,
 		Reason:      p.reason,
+		Listed:      p.listedLocked(),
 	}
 	if p.child != nil {
 		info.PID = p.child.pid
@@ -149,7 +151,7 @@ func (p *Process) GiveUp(ctx context.Context, reason string) error {
 	if reason == "" {
 		reason = "given up"
 	}
-	p.stopFor(reason)
+	p.stopFor(reason, "")
 	select {
 	case <-p.done:
 		return nil
@@ -158,15 +160,29 @@ func (p *Process) GiveUp(ctx context.Context, reason string) error {
 	}
 }
 
+// StopBecause starts stopping the process as Stop does, without waiting, and
+// records why: it ends Stopped with reason as its Reason and, unlike after a
+// plain Stop, stays in List (as a Failed process does) until it is Stopped
+// again or Retain expires, so people can see why it ended. It is for owners
+// that end a process on their own, e.g. after an idle timeout. Done is closed
+// when it is over. On a process already stopping or terminal it does nothing.
+func (p *Process) StopBecause(reason string) {
+	if reason == "" {
+		reason = "stopped by its owner"
+	}
+	p.stopFor("", reason)
+}
+
 // requestStop starts stopping p without waiting.
-func (p *Process) requestStop() { p.stopFor("") }
+func (p *Process) requestStop() { p.stopFor("", "") }
 
 // stopFor starts stopping p without waiting; a non-empty giveUp makes it end
-// Failed with that reason instead of Stopped.
-func (p *Process) stopFor(giveUp string) {
+// Failed with that reason instead of Stopped, a non-empty because makes it end
+// Stopped with that reason, still listed.
+func (p *Process) stopFor(giveUp, because string) {
 	p.mu.Lock()
 	if p.state.Terminal() {
-		if p.state == Failed && giveUp == "" {
+		if (p.state == Failed || p.stopReason != "") && giveUp == "" && because == "" {
 			p.dismissed = true
 		}
 		p.mu.Unlock()
@@ -178,6 +194,7 @@ func (p *Process) stopFor(giveUp string) {
 	}
 	p.stopping = true
 	p.giveUp = giveUp
+	p.stopReason = because
 	close(p.stopc)
 	p.cancel()
 	c := p.child
@@ -273,7 +290,11 @@ func (p *Process) Lines(n int) []Line {
 func (p *Process) listed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !(p.state == Exited || p.state == Stopped || p.dismissed)
+	return p.listedLocked()
+}
+
+func (p *Process) listedLocked() bool {
+	return !(p.state == Exited || (p.state == Stopped && p.stopReason == "") || p.dismissed)
 }
 
 // hadPID reports whether the current or a recent child of p had pid.

@@ -208,3 +208,26 @@ func TestEscapedDescendant(t *testing.T) {
 		t.Errorf("Logf got %q, want a note that output was still open", diags)
 	}
 }
+
+// TestStopBecause: an owner's stop with a reason ends Stopped, keeps the process listed with
+// its reason, and a later Stop dismisses it.
+func TestStopBecause(t *testing.T) {
+	rec := &recorder{}
+	s := newSupervisor(t, Options{Sink: rec})
+	p := start(t, s, helper("sleeper", "sleep", "60"))
+	p.StopBecause("idle for too long")
+	info := waitDone(t, p)
+	if info.State != Stopped || info.Reason != "idle for too long" || !info.Listed {
+		t.Errorf("Info() = %s %q listed=%v, want stopped, the reason, listed", info.State, info.Reason, info.Listed)
+	}
+	if !hasEvent(rec.of(p.ID()), "stopped: idle for too long") {
+		t.Errorf("no 'stopped: idle for too long' event in %q", texts(rec.of(p.ID()), Event))
+	}
+	if n := len(s.List()); n != 1 {
+		t.Errorf("List() has %d processes, want the stopped one kept", n)
+	}
+	stop(t, p)
+	if n := len(s.List()); n != 0 || p.Info().Listed {
+		t.Errorf("after Stop, List() has %d processes; want it dismissed", n)
+	}
+}

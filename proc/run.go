@@ -235,12 +235,17 @@ func (p *Process) next(o outcome) bool {
 // finishStopped ends p after a stop: Stopped, or Failed if GiveUp asked for it.
 func (p *Process) finishStopped() {
 	p.mu.Lock()
-	reason := p.giveUp
+	reason, because := p.giveUp, p.stopReason
 	if reason != "" {
 		p.reason = reason
+	} else if because != "" {
+		p.reason = because
 	}
 	p.mu.Unlock()
 	if reason == "" {
+		if because != "" {
+			p.Logf("stopped: %s", because)
+		}
 		p.finish(Stopped)
 		return
 	}

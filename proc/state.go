@@ -37,6 +37,9 @@ type Info struct {
 	ExitDesc    string    // of the latest child to exit, e.g. "exit status 1", "signal: killed"
 	Reason      string    // latest failure, e.g. "exit status 1", "ready check failed: …"
 	LastLines   []Line    // the last lines of the ring, filled for Failed and Exited
+	// Listed: List shows it. A live process is listed; so is one that ended in a way people
+	// should see (Failed, or stopped by StopBecause) until it is Stopped or Retain expires.
+	Listed bool
 }
 
 // lastLinesInInfo is how many lines Info.LastLines carries.

@@ -52,6 +52,12 @@ type ForwardParams struct {
 	// Engine is the instance's database engine (mysql, postgres, sqlserver); empty means mysql.
 	// It decides the readiness check, the default local port and the connection string.
 	Engine string `json:"engine,omitempty"`
+	// ConnectWait bounds how long a connection waits while the chain reconnects; 0: 30 s.
+	ConnectWait Duration `json:"connect_wait,omitempty"`
+	// IdleTimeout stops the forward after that long with no open connection; 0: never.
+	IdleTimeout Duration `json:"idle_timeout,omitempty"`
+	// MaxAge stops the forward that long after it started; 0: never.
+	MaxAge Duration `json:"max_age,omitempty"`
 }
 
 // Handle is what a ready forward gives back: the seed's shape.
@@ -63,6 +69,21 @@ type Handle struct {
 	Moved bool `json:"moved,omitempty"`
 	// Engine is the database engine behind the handle: mysql, postgres or sqlserver.
 	Engine string `json:"engine"`
+	// UnixSocket is the forward's private socket (mode 0600 in a 0700 directory).
+	UnixSocket string `json:"unix_socket,omitempty"`
+	// UnixSocketError says why there is no UnixSocket; the TCP port works all the same.
+	UnixSocketError string `json:"unix_socket_error,omitempty"`
+}
+
+// Traffic is what went through a forward's front door (health checks not counted). Bytes of
+// an open connection are counted every 64 KiB and when it closes.
+type Traffic struct {
+	Active       int        `json:"active"`    // connections open now
+	Accepted     int        `json:"accepted"`  // connections let in since the forward started
+	Refused      int        `json:"refused"`   // connections from other users, closed unread
+	BytesIn      int64      `json:"bytes_in"`  // from clients towards the database
+	BytesOut     int64      `json:"bytes_out"` // from the database back to clients
+	LastActivity *time.Time `json:"last_activity,omitempty"`
 }
 
 // Process is one supervised process as ps shows it.
@@ -79,6 +100,7 @@ type Process struct {
 	Reason      string     `json:"reason,omitempty"`
 	Exit        string     `json:"exit,omitempty"`
 	Handle      *Handle    `json:"handle,omitempty"`
+	Traffic     *Traffic   `json:"traffic,omitempty"`
 	LastLines   []LogLine  `json:"last_lines,omitempty"`
 }
 

@@ -2,7 +2,9 @@ package e2e_test
 
 import (
 	"bufio"
+	"io"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -86,4 +88,70 @@ func BenchmarkProbe(b *testing.B) {
 			}
 		})
 	}
+}
+
+// bigResult is about 100 MB of rows, made by MariaDB's sequence engine: no table needed.
+const (
+	bigResultRows  = 100000
+	bigResultQuery = "SELECT REPEAT('x', 1000) FROM seq_1_to_100000"
+)
+
+// BenchmarkThroughput reads a 100 MB result set with the real mariadb client through a
+// forward's handle (front door → kubectl port-forward) and through a bare kubectl
+// port-forward of the same pod port, in one run. Compare the MB/s.
+//
+//	go test -run '^$' -bench Throughput -benchtime 5x -count 5 ./forward/e2e/
+func BenchmarkThroughput(b *testing.B) {
+	b.Run("front-door", func(b *testing.B) {
+		u := newUser(b, 33416)
+		readBig(b, portOf(u.mustForward()))
+	})
+	b.Run("bare-kubectl", func(b *testing.B) {
+		port := bareKubectlPortForward(b)
+		readBig(b, port)
+	})
+}
+
+func readBig(b *testing.B, port string) {
+	b.SetBytes(bigResultRows * 1001) // each row: 1000 bytes and its newline, as the client prints it
+	for b.Loop() {
+		cmd := exec.Command("mariadb", "--no-defaults", "--skip-ssl", "-h", "127.0.0.1", "-P", port,
+			"-u", cluster.MySQL.User, "-p"+cluster.MySQL.Password, cluster.MySQL.Database, "-N", "-B", "-e", bigResultQuery)
+		var n countingWriter
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &n, &stderr
+		if err := cmd.Run(); err != nil || n < bigResultRows*1001 {
+			b.Fatalf("mariadb read %d bytes: %v: %s", n, err, stderr.String())
+		}
+	}
+}
+
+type countingWriter int64
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w += countingWriter(len(p))
+	return len(p), nil
+}
+
+// bareKubectlPortForward runs kubectl port-forward to the pod's proxy port, as a person would
+// by hand, and returns the local port it picked.
+func bareKubectlPortForward(b *testing.B) string {
+	cmd := exec.Command("kubectl", "--context", cluster.Context, "-n", cluster.Namespace,
+		"port-forward", "--address", "127.0.0.1", "deploy/"+cluster.Deployment, ":3307")
+	cmd.Env = append(cmd.Environ(), cluster.Env()...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	m := regexp.MustCompile(`^Forwarding from 127\.0\.0\.1:(\d+) `).FindStringSubmatch(line)
+	if err != nil || m == nil {
+		b.Fatalf("kubectl printed %q, %v", line, err)
+	}
+	go io.Copy(io.Discard, out) // "Handling connection" lines
+	return m[1]
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +121,18 @@ environment nowhere
 		os.RemoveAll(dir)
 	})
 	return u
+}
+
+// agentPID is the pid of u's agent, which it starts if none runs.
+func (u *user) agentPID() int {
+	u.t.Helper()
+	out, _, err := u.rhizome("agent", "-s")
+	m := regexp.MustCompile(`RHIZOME_AGENT_PID=(\d+)`).FindStringSubmatch(out)
+	if err != nil || m == nil {
+		u.t.Fatalf("rhizome agent -s = %q, %v", out, err)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid
 }
 
 // rhizome runs the binary and returns its stdout, stderr and error.

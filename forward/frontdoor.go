@@ -1,0 +1,240 @@
+package forward
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+)
+
+// frontDoor is one forward's local endpoint for the forward's whole life: its TCP port on
+// 127.0.0.1 (and ::1 where the host has it) and its private Unix socket. The back end (kubectl
+// port-forward, or the simulation) comes and goes under it: a connection that arrives while the
+// back end is down waits for it, up to connectWait, so a client never sees "connection refused"
+// from a live forward and no other program can take the port while the chain reconnects.
+//
+// Only the owner's connections get in: every peer is checked before a byte is relayed.
+//
+// A frontDoor is made by openFrontDoor, serves once serve is called and ends with close. Its
+// methods are safe for concurrent use.
+type frontDoor struct {
+	port        int
+	listeners   []net.Listener // TCP, then the Unix socket if there is one
+	unixPath    string         // "" when the socket could not be made (unixErr says why)
+	unixErr     error
+	owner       int // the only uid let in
+	connectWait time.Duration
+
+	// logf writes to the forward's lines (logfile, ps, logs); set before serve.
+	logf func(format string, args ...any)
+	// lostBackend is called, at most once per back end, when a relay cannot reach a back end
+	// that was said to be up, so the chain can restart at once rather than at its next health
+	// check.
+	lostBackend func(reason string)
+	// activeChanged is called after every change of the number of open connections.
+	activeChanged func()
+
+	count  counters
+	wg     sync.WaitGroup // accept loops and connections
+	closed chan struct{}  // closed by close
+
+	mu      sync.Mutex
+	backend string        // address of the live back end; "" while it is down
+	gen     int           // counts back ends, so a stale failure cannot take down a new one
+	upc     chan struct{} // closed at the next up
+	why     string        // close's reason
+	open    map[*connPair]struct{}
+}
+
+// connPair is one relayed connection, closed by its relay or cut by close.
+type connPair struct{ client, backend net.Conn }
+
+func (d *frontDoor) init() {
+	d.closed = make(chan struct{})
+	d.upc = make(chan struct{})
+	d.open = map[*connPair]struct{}{}
+}
+
+// serve starts accepting on every listener.
+func (d *frontDoor) serve() {
+	for _, l := range d.listeners {
+		d.wg.Add(1)
+		go d.acceptLoop(l)
+	}
+}
+
+// up says the back end listens at addr and has answered as a database.
+func (d *frontDoor) up(addr string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.backend = addr
+	d.gen++
+	close(d.upc)
+	d.upc = make(chan struct{})
+}
+
+// down says the back end is gone; new connections wait for the next up.
+func (d *frontDoor) down() {
+	d.mu.Lock()
+	d.backend = ""
+	d.mu.Unlock()
+}
+
+// close stops accepting, cuts every connection (reason goes to the log of each), removes the
+// Unix socket and waits for every goroutine of the door. It returns how many connections it
+// cut. Only the first call does anything.
+func (d *frontDoor) close(reason string) (cut int) {
+	d.mu.Lock()
+	select {
+	case <-d.closed:
+		d.mu.Unlock()
+		return 0
+	default:
+	}
+	d.why = reason
+	close(d.closed)
+	pairs := d.open
+	d.open = nil
+	d.mu.Unlock()
+	cut = int(d.count.active.Load())
+	for _, l := range d.listeners {
+		l.Close() // a *net.UnixListener also removes its socket file
+	}
+	for p := range pairs {
+		p.client.Close()
+		p.backend.Close()
+	}
+	d.wg.Wait()
+	return cut
+}
+
+func (d *frontDoor) acceptLoop(l net.Listener) {
+	defer d.wg.Done()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			d.logf("front door: accepting on %s: %v", l.Addr(), err)
+			select {
+			case <-d.closed:
+				return
+			case <-time.After(50 * time.Millisecond): // e.g. out of file descriptors: don't spin
+			}
+			continue
+		}
+		if !d.admit(c) {
+			continue
+		}
+		d.wg.Add(1)
+		go d.relay(c)
+	}
+}
+
+// admit lets in the owner's connections and closes every other one, unread.
+func (d *frontDoor) admit(c net.Conn) bool {
+	uid, err := peerUID(c)
+	switch {
+	case errors.Is(err, errPeerUnknowable):
+		return true // the platform cannot tell: loopback and the socket's mode are the guard
+	case err != nil:
+		d.count.refused.Add(1)
+		d.logf("front door: refused a connection from %s: cannot tell whose it is: %v", peerName(c), err)
+	case uid != d.owner:
+		d.count.refused.Add(1)
+		d.logf("front door: refused a connection from uid %d (%s): only uid %d may use this forward", uid, peerName(c), d.owner)
+	default:
+		return true
+	}
+	c.Close()
+	return false
+}
+
+// relay waits for a back end, then copies both ways until either side is done.
+func (d *frontDoor) relay(client net.Conn) {
+	defer d.wg.Done()
+	defer client.Close()
+	d.count.accepted.Add(1)
+	d.count.active.Add(1)
+	d.count.touch()
+	d.activeChanged()
+	defer func() {
+		d.count.active.Add(-1)
+		d.count.touch()
+		d.activeChanged()
+	}()
+
+	backend, err := d.dialBackend()
+	if err != nil {
+		d.logf("front door: closed a connection from %s: %v", peerName(client), err)
+		return
+	}
+	defer backend.Close()
+	p := &connPair{client, backend}
+	d.mu.Lock()
+	if d.open == nil { // closed meanwhile
+		d.mu.Unlock()
+		return
+	}
+	d.open[p] = struct{}{}
+	d.mu.Unlock()
+	pipe(client, backend, &d.count)
+	d.mu.Lock()
+	delete(d.open, p)
+	d.mu.Unlock()
+}
+
+// dialBackend connects to the live back end, waiting up to connectWait for one.
+func (d *frontDoor) dialBackend() (net.Conn, error) {
+	deadline := time.NewTimer(d.connectWait)
+	defer deadline.Stop()
+	for {
+		d.mu.Lock()
+		addr, gen, upc, why := d.backend, d.gen, d.upc, d.why
+		d.mu.Unlock()
+		select {
+		case <-d.closed:
+			return nil, fmt.Errorf("the forward ended: %s", why)
+		default:
+		}
+		if addr != "" {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err == nil {
+				return c, nil
+			}
+			d.backendFailed(gen, err)
+			continue
+		}
+		select {
+		case <-upc:
+		case <-d.closed:
+		case <-deadline.C:
+			return nil, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWait)
+		}
+	}
+}
+
+// backendFailed takes down back end gen, which refused a relay, unless a newer one is up.
+func (d *frontDoor) backendFailed(gen int, err error) {
+	d.mu.Lock()
+	stale := gen != d.gen || d.backend == ""
+	if !stale {
+		d.backend = ""
+	}
+	d.mu.Unlock()
+	if !stale && d.lostBackend != nil {
+		d.lostBackend(fmt.Sprintf("the back end refused a connection: %v", err))
+	}
+}
+
+// traffic returns the door's figures.
+func (d *frontDoor) traffic() Traffic { return d.count.snapshot() }
+
+func peerName(c net.Conn) string {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
+		return a.String()
+	}
+	return "the Unix socket"
+}

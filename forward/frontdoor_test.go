@@ -1,0 +1,265 @@
+package forward
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// echoServer is a back end that answers every line with "echo: LINE".
+func echoServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					fmt.Fprintf(c, "echo: %s\n", sc.Text())
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// testDoor opens a front door on a free port with a socket in a fresh private directory.
+func testDoor(t testing.TB, wait time.Duration) (*frontDoor, func() string) {
+	t.Helper()
+	ls, port, err := listenTCP(40000, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: wait}
+	d.init()
+	ul, path, err := listenUnix(filepath.Join(shortDir(t), "forwards"), "test/door", "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.listeners, d.unixPath = append(d.listeners, ul), path
+	var mu sync.Mutex
+	var logged []string
+	d.logf = func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logged = append(logged, fmt.Sprintf(format, args...))
+	}
+	d.activeChanged = func() {}
+	d.serve()
+	t.Cleanup(func() { d.close("test over") })
+	return d, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(logged, "\n")
+	}
+}
+
+func roundTrip(c net.Conn, line string) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintln(c, line); err != nil {
+		return "", err
+	}
+	return bufio.NewReader(c).ReadString('\n')
+}
+
+func TestFrontDoorHoldsAConnectionUntilTheBackEndIsUp(t *testing.T) {
+	back := echoServer(t)
+	d, _ := testDoor(t, 10*time.Second)
+	for _, addr := range []struct{ network, addr string }{
+		{"tcp", fmt.Sprintf("127.0.0.1:%d", d.port)},
+		{"unix", d.unixPath},
+	} {
+		c, err := net.Dial(addr.network, addr.addr)
+		if err != nil {
+			t.Fatalf("dial %s while down: %v (the door must accept while the chain is down)", addr.addr, err)
+		}
+		defer c.Close()
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			d.up(back)
+		}()
+		got, err := roundTrip(c, "hello")
+		if err != nil || got != "echo: hello\n" {
+			t.Errorf("through %s: %q, %v; want the echo once the back end came up", addr.network, got, err)
+		}
+		d.down()
+	}
+	tr := d.traffic()
+	if tr.Accepted != 2 || tr.Refused != 0 || tr.LastActivity.IsZero() {
+		t.Errorf("traffic = %+v, want 2 accepted and a last activity", tr)
+	}
+}
+
+func TestFrontDoorGivesUpAfterConnectWait(t *testing.T) {
+	d, logged := testDoor(t, 100*time.Millisecond)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("read on a connection past connect-wait = %d, %v; want EOF", n, err)
+	}
+	waitFor(t, "the reason logged", func() bool {
+		return strings.Contains(logged(), "was not back within connect-wait 100ms")
+	})
+}
+
+func TestFrontDoorCountsBytesAndCutsOnClose(t *testing.T) {
+	back := echoServer(t)
+	d, _ := testDoor(t, time.Second)
+	d.up(back)
+	c, err := net.Dial("tcp", fmt.Sprintf("[::1]:%d", d.port))
+	if err != nil {
+		c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port)) // a host without IPv6
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := roundTrip(c, "abc"); err != nil || got != "echo: abc\n" {
+		t.Fatalf("round trip = %q, %v", got, err)
+	}
+	waitFor(t, "one active connection", func() bool { return d.traffic().Active == 1 })
+	if cut := d.close("stopped by the test"); cut != 1 {
+		t.Errorf("close cut %d connections, want 1", cut)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the client's connection survived close")
+	}
+	tr := d.traffic()
+	if tr.BytesIn != 4 || tr.BytesOut != 10 || tr.Active != 0 {
+		t.Errorf("traffic = %+v, want 4 bytes in, 10 out, none active", tr)
+	}
+	if _, err := os.Stat(d.unixPath); !os.IsNotExist(err) {
+		t.Errorf("the socket %s is still there after close: %v", d.unixPath, err)
+	}
+	if _, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port)); err == nil {
+		t.Errorf("the port still accepts after close")
+	}
+}
+
+func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
+	back := echoServer(t)
+	d, _ := testDoor(t, 10*time.Second)
+	var lost atomic.Int32
+	d.lostBackend = func(string) { lost.Add(1) }
+	// A back end that was said to be up but no longer listens.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	d.up(deadAddr)
+	results := make(chan string, 3)
+	for range 3 {
+		go func() {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+			if err != nil {
+				results <- err.Error()
+				return
+			}
+			defer c.Close()
+			got, err := roundTrip(c, "x")
+			results <- fmt.Sprint(got, err)
+		}()
+	}
+	waitFor(t, "the dead back end reported", func() bool { return lost.Load() > 0 })
+	d.up(back)
+	for range 3 {
+		if got := <-results; got != "echo: x\n<nil>" {
+			t.Errorf("a connection that met the dead back end got %q; want it to wait for the next one", got)
+		}
+	}
+	if n := lost.Load(); n != 1 {
+		t.Errorf("lostBackend called %d times, want once per back end", n)
+	}
+}
+
+func TestListenUnixRefusesAnUnsafeDirectory(t *testing.T) {
+	base := shortSocketPath(t)
+	if err := os.Mkdir(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := listenUnix(base, "x", "id"); err == nil || !strings.Contains(err.Error(), "open to other users (mode 0755)") {
+		t.Errorf("listenUnix in a 0755 directory = %v, want it refused", err)
+	}
+	link := base + "-link"
+	if err := os.Symlink(base, link); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(link)
+	if _, _, err := listenUnix(link, "x", "id"); err == nil || !strings.Contains(err.Error(), "is not a directory") {
+		t.Errorf("listenUnix in a symlink = %v, want it refused", err)
+	}
+	long := filepath.Join(base, strings.Repeat("d", 100))
+	if _, _, err := listenUnix(long, "x", "id"); err == nil || !strings.Contains(err.Error(), "more than the 103 a Unix socket may have") {
+		t.Errorf("listenUnix with a long path = %v, want a clear error", err)
+	}
+}
+
+func TestListenUnixHashesLongOrTakenNames(t *testing.T) {
+	dir := filepath.Join(shortDir(t), "forwards")
+	first, path1, err := listenUnix(dir, "na-prod/bookkeeper", "key-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if filepath.Base(path1) != "na-prod-bookkeeper.sock" {
+		t.Errorf("socket = %s, want na-prod-bookkeeper.sock", path1)
+	}
+	second, path2, err := listenUnix(dir, "na-prod/bookkeeper", "key-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if path2 == path1 || !strings.HasPrefix(filepath.Base(path2), "f-") {
+		t.Errorf("second forward of the same name got %s, want a hashed name", path2)
+	}
+	third, path3, err := listenUnix(dir, strings.Repeat("long", 40), "key-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	if len(path3) > maxSocketPath {
+		t.Errorf("long name gave a %d-byte path", len(path3))
+	}
+	if fi, err := os.Stat(path1); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode = %v, %v; want 0600", fi.Mode(), err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}

@@ -1,0 +1,115 @@
+package forward
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+)
+
+// Linux's sock_diag interface (linux/sock_diag.h, linux/inet_diag.h).
+const (
+	netlinkInetDiag   = 4  // NETLINK_INET_DIAG
+	sockDiagByFamily  = 20 // SOCK_DIAG_BY_FAMILY
+	inetDiagNoCookie  = ^uint32(0)
+	nlmsgHeaderLen    = 16
+	inetDiagReqV2Len  = 56
+	inetDiagMsgUIDOff = 64 // uid's offset in struct inet_diag_msg
+)
+
+// tcpPeerUID returns the owner of the socket at the other end of c, a connection accepted on a
+// loopback address. It asks the kernel for the one socket whose source is c's remote address
+// and whose destination is c's local address: the client's own socket.
+func tcpPeerUID(c *net.TCPConn) (int, error) {
+	local, _ := c.LocalAddr().(*net.TCPAddr)
+	remote, _ := c.RemoteAddr().(*net.TCPAddr)
+	if local == nil || remote == nil {
+		return -1, errPeerUnknowable
+	}
+	return sockDiagUID(remote, local)
+}
+
+// sockDiagUID looks up the TCP socket from src to dst with one SOCK_DIAG_BY_FAMILY request.
+func sockDiagUID(src, dst *net.TCPAddr) (int, error) {
+	family, ipLen := syscall.AF_INET6, net.IPv6len
+	if src.IP.To4() != nil {
+		family, ipLen = syscall.AF_INET, net.IPv4len
+	}
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, netlinkInetDiag)
+	if err != nil {
+		return -1, fmt.Errorf("opening sock_diag: %w", err)
+	}
+	defer syscall.Close(fd)
+	tv := syscall.NsecToTimeval(int64(time.Second))
+	_ = syscall.SetsockoptTimeval(fd, syscall.SOL_SOCKET, syscall.SO_RCVTIMEO, &tv)
+
+	msg := make([]byte, nlmsgHeaderLen+inetDiagReqV2Len)
+	ne := binary.NativeEndian
+	ne.PutUint32(msg[0:], uint32(len(msg)))
+	ne.PutUint16(msg[4:], sockDiagByFamily)
+	ne.PutUint16(msg[6:], syscall.NLM_F_REQUEST)
+	req := msg[nlmsgHeaderLen:]
+	req[0], req[1] = byte(family), syscall.IPPROTO_TCP
+	ne.PutUint32(req[4:], ^uint32(0)) // every TCP state
+	id := req[8:]
+	binary.BigEndian.PutUint16(id[0:], uint16(src.Port))
+	binary.BigEndian.PutUint16(id[2:], uint16(dst.Port))
+	copy(id[4:4+ipLen], ipBytes(src.IP, ipLen))
+	copy(id[20:20+ipLen], ipBytes(dst.IP, ipLen))
+	ne.PutUint32(id[40:], inetDiagNoCookie)
+	ne.PutUint32(id[44:], inetDiagNoCookie)
+	if err := syscall.Sendto(fd, msg, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+		return -1, fmt.Errorf("asking sock_diag: %w", err)
+	}
+	buf := make([]byte, 1024)
+	n, _, err := syscall.Recvfrom(fd, buf, 0)
+	if err != nil {
+		return -1, fmt.Errorf("reading sock_diag: %w", err)
+	}
+	buf = buf[:n]
+	if n < nlmsgHeaderLen {
+		return -1, fmt.Errorf("sock_diag answered %d bytes", n)
+	}
+	switch ne.Uint16(buf[4:]) {
+	case syscall.NLMSG_ERROR:
+		if n >= nlmsgHeaderLen+4 {
+			if errno := int32(ne.Uint32(buf[nlmsgHeaderLen:])); errno < 0 {
+				return -1, fmt.Errorf("sock_diag: no socket from %s to %s: %w", src, dst, syscall.Errno(-errno))
+			}
+		}
+		return -1, fmt.Errorf("sock_diag: error without a code")
+	case sockDiagByFamily:
+		if n < nlmsgHeaderLen+inetDiagMsgUIDOff+4 {
+			return -1, fmt.Errorf("sock_diag answered a short message of %d bytes", n)
+		}
+		return int(ne.Uint32(buf[nlmsgHeaderLen+inetDiagMsgUIDOff:])), nil
+	}
+	return -1, fmt.Errorf("sock_diag answered message type %d", ne.Uint16(buf[4:]))
+}
+
+func ipBytes(ip net.IP, n int) net.IP {
+	if n == net.IPv4len {
+		return ip.To4()
+	}
+	return ip.To16()
+}
+
+// unixPeerUID returns the uid of the process that connected to c (SO_PEERCRED).
+func unixPeerUID(c *net.UnixConn) (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var cred *syscall.Ucred
+	var credErr error
+	if err := raw.Control(func(fd uintptr) {
+		cred, credErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+	}); err != nil {
+		return -1, err
+	}
+	if credErr != nil {
+		return -1, fmt.Errorf("reading peer credentials: %w", credErr)
+	}
+	return int(cred.Uid), nil
+}
