@@ -18,6 +18,7 @@ var allowedImports = map[string][]string{
 	"env":                          {"rpc"},
 	"forward":                      {"proc", "env"},
 	"forward/internal/clustertest": {},
+	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
 	"agent":                        {"rpc", "proc", "forward", "env"},
 	"cli":                          {"rpc", "env", "agent", "forward"},
 }

@@ -40,6 +40,16 @@ type Config struct {
 	KubectlTimeout time.Duration
 	// Simulate makes every forward simulated (RHIZOME_SIMULATE=true in the agent's environment).
 	Simulate bool
+	// Debug logs at debug level (RHIZOME_DEBUG).
+	Debug bool
+	// Kubectl is the kubectl to run (RHIZOME_KUBECTL); "" looks for kubectl on the PATH.
+	Kubectl string
+	// SleeperInterval paces sleepers whose client asks for no interval (SLEEP_OVERRIDE); 0 is
+	// the sleeper's own default, 1 s. Children inherit the agent's environment besides.
+	SleeperInterval time.Duration
+	// Watchdog starts children through the watchdog (see proc.Options.Watchdog) even where
+	// Pdeathsig would do; where it would not (macOS), the watchdog is always used.
+	Watchdog bool
 }
 
 // Agent is a running daemon. Create it with Start; it serves until Shutdown or Close.
@@ -89,7 +99,7 @@ func Start(cfg Config) (*Agent, error) {
 	log := logrus.New()
 	log.SetOutput(lf)
 	log.SetFormatter(lineFormatter{})
-	if os.Getenv("RHIZOME_DEBUG") != "" {
+	if cfg.Debug {
 		log.SetLevel(logrus.DebugLevel)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,18 +109,23 @@ func Start(cfg Config) (*Agent, error) {
 		conns:       map[net.Conn]struct{}{},
 		shutdownReq: make(chan struct{}),
 	}
-	a.sup = proc.New(proc.Options{
+	popts := proc.Options{
 		Sink:         lf,
 		Grace:        cfg.Grace,
 		MaxProcesses: cfg.MaxProcesses,
 		Logf:         func(format string, args ...any) { log.Warnf(format, args...) },
-	})
+	}
+	if cfg.Watchdog || !proc.HasPdeathsig {
+		popts.Watchdog = []string{cfg.Executable, WatchdogCommand}
+	}
+	a.sup = proc.New(popts)
 	a.forwards = forward.NewManager(a.sup, forward.Options{
 		Executable:     cfg.Executable,
 		HealthInterval: cfg.HealthInterval,
 		KubectlTimeout: cfg.KubectlTimeout,
 		SimulateAll:    cfg.Simulate,
 		SocketDir:      ForwardSocketDir(cfg.Socket),
+		Kubectl:        cfg.Kubectl,
 	})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "version": cfg.Version}).Info("agent started")
 	if w := lf.Warning(); w != "" && cfg.Stderr != nil {

@@ -17,20 +17,20 @@ import (
 func TestForwardCrashLoopEndsFailed(t *testing.T) {
 	tests := []struct {
 		name    string
-		kubectl string // sh body; $1 … are kubectl's arguments after --context C --namespace N
+		kubectl string // sh body; $3 … are kubectl's arguments after --context=C --namespace=N
 		want    string // in the error, the reason and the last lines
 	}{
 		{"logs fails", `echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1`,
 			"You must be logged in to the server (Unauthorized)"},
-		{"port-forward dies", `case "$5" in
+		{"port-forward dies", `case "$3" in
 logs|exec) echo "2024/01/02 15:04:05 [proj:region:inst] Listening on 127.0.0.1:5432" ;;
 port-forward) echo "error: unable to forward port because pod is not running. Current status=Pending" >&2; exit 1 ;;
 esac`, "unable to forward port because pod is not running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			calls := fakeKubectl(t, tt.kubectl)
-			a := startAgent(t)
+			calls, kubectl := fakeKubectl(t, tt.kubectl)
+			a := startAgent(t, withKubectl(kubectl))
 			c := dialAgent(t, a)
 			ctx := t.Context()
 			_, err := c.Forward(ctx, rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "crashy"})
@@ -75,10 +75,10 @@ esac`, "unable to forward port because pod is not running"},
 // answering: each step is killed after the timeout, and the forward call ends with an error
 // saying so instead of waiting forever.
 func TestForwardHungKubectlTimesOut(t *testing.T) {
-	fakeKubectl(t, `sh -c 'sleep 600'`) // a grandchild holding the pipes, as a wrapper script would
+	_, kubectl := fakeKubectl(t, `sh -c 'sleep 600'`) // a grandchild holding the pipes, as a wrapper script would
 	dir := shortDir(t)
 	exe, _ := os.Executable()
-	a, err := Start(Config{Socket: dir + "/a.sock", Executable: exe, KubectlTimeout: 300 * time.Millisecond})
+	a, err := Start(Config{Socket: dir + "/a.sock", Executable: exe, Kubectl: kubectl, KubectlTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

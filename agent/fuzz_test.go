@@ -24,9 +24,8 @@ func FuzzRequest(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	f.Setenv("RHIZOME_KUBECTL", "/nonexistent/kubectl")
-	f.Setenv("SLEEP_OVERRIDE", "0")
-	a := startAgent(f)
+	f.Setenv("SLEEP_OVERRIDE", "0") // for the sleeper children, which inherit it
+	a := startAgent(f, withKubectl("/nonexistent/kubectl"))
 	f.Fuzz(func(t *testing.T, input []byte) {
 		if bytes.Contains(input, []byte("shutdown")) {
 			t.Skip("shutdown is meant to stop the agent")

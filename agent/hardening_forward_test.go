@@ -12,18 +12,17 @@ import (
 )
 
 // fakeKubectl writes a kubectl stand-in that records each call's arguments in dir/calls and
-// then runs body (sh), and points RHIZOME_KUBECTL at it. It returns the calls file.
-func fakeKubectl(t *testing.T, body string) (calls string) {
+// then runs body (sh). It returns the calls file and the stand-in's path.
+func fakeKubectl(t *testing.T, body string) (calls, path string) {
 	t.Helper()
 	dir := shortDir(t)
 	calls = filepath.Join(dir, "calls")
 	script := "#!/bin/sh\necho \"$*\" >> " + calls + "\n" + body + "\n"
-	path := filepath.Join(dir, "kubectl")
+	path = filepath.Join(dir, "kubectl")
 	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("RHIZOME_KUBECTL", path)
-	return calls
+	return calls, path
 }
 
 // TestForwardRefusesTricks sends forward requests whose names kubectl would read as flags, or
@@ -31,8 +30,8 @@ func fakeKubectl(t *testing.T, body string) (calls string) {
 // the field, and no process is started, not even kubectl. A valid request afterwards does
 // reach kubectl, which shows the check would have seen a call.
 func TestForwardRefusesTricks(t *testing.T) {
-	calls := fakeKubectl(t, `echo "error: no such context" >&2; exit 1`)
-	a := startAgent(t)
+	calls, kubectl := fakeKubectl(t, `echo "error: no such context" >&2; exit 1`)
+	a := startAgent(t, withKubectl(kubectl))
 	rc := dialRaw(t, a.Socket())
 	valid := map[string]any{"kube_context": "ctx", "kube_namespace": "ns", "kube_deployment": "dep", "sql_connection": "proj:region:inst"}
 	tests := []struct {
@@ -115,7 +114,7 @@ func TestForwardRefusesTricks(t *testing.T) {
 	if r := rc.read(); r.Error == nil || r.Error.Code != -32012 || !strings.Contains(r.Error.Message, "no such context") {
 		t.Errorf("valid forward with a failing kubectl = %+v, want -32012 with kubectl's words", r.Error)
 	}
-	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "--context ctx --namespace ns logs deploy/dep") {
+	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "--context=ctx --namespace=ns logs deploy/dep") {
 		t.Errorf("kubectl calls for the valid forward = %q, %v; want a logs call", b, err)
 	}
 }

@@ -26,25 +26,35 @@ func shortDir(t testing.TB) string {
 }
 
 // startAgent runs an agent in this process on a fresh socket; it is closed when the test ends.
-func startAgent(t testing.TB) *Agent {
+// Each of settings changes the Config before the agent starts.
+func startAgent(t testing.TB, settings ...func(*Config)) *Agent {
 	t.Helper()
 	dir := shortDir(t)
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Start(Config{
+	cfg := Config{
 		Socket:     filepath.Join(dir, "agent.sock"),
 		LogFile:    filepath.Join(dir, "agent.log"),
 		Executable: exe,
 		Grace:      2 * time.Second,
 		Version:    "test",
-	})
+	}
+	for _, set := range settings {
+		set(&cfg)
+	}
+	a, err := Start(cfg)
 	if err != nil {
 		t.Fatalf("Start() = %v", err)
 	}
 	t.Cleanup(func() { a.Close() })
 	return a
+}
+
+// withKubectl is a startAgent setting: the agent runs path as kubectl.
+func withKubectl(path string) func(*Config) {
+	return func(cfg *Config) { cfg.Kubectl = path }
 }
 
 func dialAgent(t *testing.T, a *Agent) *rpc.Client {

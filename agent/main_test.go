@@ -27,9 +27,17 @@ const (
 )
 
 // TestMain doubles as the sleeper child: the agent under test runs this binary with
-// SleeperCommand, as the real agent runs the rhizome binary. It also runs the helpers that
-// tests start as other processes, e.g. as another uid.
+// SleeperCommand, as the real agent runs the rhizome binary, and as the watchdog with
+// WatchdogCommand. It also runs the helpers that tests start as other processes, e.g. as
+// another uid.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == WatchdogCommand {
+		if err := RunWatchdog(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(127)
+		}
+		os.Exit(0)
+	}
 	if h := os.Getenv(helperEnv); h != "" {
 		os.Exit(helperProcess(h, os.Args[1:]))
 	}

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 
 	"github.com/rhizome-dev/rhizome/proc"
@@ -20,10 +19,12 @@ func (a *Agent) Sleeper(ctx context.Context, p rpc.SleeperParams) (rpc.Started, 
 		return rpc.Started{}, rpc.InvalidParams("interval %v out of range: want 0 to 3600 seconds", p.Interval)
 	}
 	spec := proc.Spec{Name: "sleeper", Kind: "sleeper", Argv: []string{a.cfg.Executable, SleeperCommand}}
-	if p.Interval > 0 {
-		spec.Env = []string{"SLEEP_OVERRIDE=" + strconv.FormatFloat(p.Interval, 'f', -1, 64)}
-	} else if v := os.Getenv("SLEEP_OVERRIDE"); v != "" {
-		spec.Env = []string{"SLEEP_OVERRIDE=" + v}
+	interval := p.Interval
+	if interval == 0 {
+		interval = a.cfg.SleeperInterval.Seconds()
+	}
+	if interval > 0 {
+		spec.Env = []string{"SLEEP_OVERRIDE=" + strconv.FormatFloat(interval, 'f', -1, 64)}
 	}
 	pr, err := a.sup.Start(ctx, spec)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -105,13 +104,8 @@ func serveAgent(c *cli.Context, socket string, foreground bool) error {
 	if foreground {
 		cfg.Stderr = c.App.ErrWriter
 	}
-	cfg.Simulate = env.SimulateRequested()
-	if v := os.Getenv("RHIZOME_HEALTH_INTERVAL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return usageErrorf("RHIZOME_HEALTH_INTERVAL=%q: want a duration such as 10s", v)
-		}
-		cfg.HealthInterval = d
+	if err := agentSettings(&cfg); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
@@ -188,11 +182,11 @@ func signalAgentPID(ctx context.Context) (int, error) {
 	if err != nil || pid <= 1 {
 		return 0, fmt.Errorf("RHIZOME_AGENT_PID=%q is not a pid", raw)
 	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	argv, err := processArgs(pid)
 	if err != nil {
 		return 0, fmt.Errorf("no agent to kill: process %d (RHIZOME_AGENT_PID) is gone", pid)
 	}
-	if !strings.Contains(string(cmdline), "rhizome") || !strings.Contains(string(cmdline), "agent") {
+	if !isAgentCommand(argv) {
 		return 0, fmt.Errorf("process %d (RHIZOME_AGENT_PID) is not a rhizome agent: not killing it", pid)
 	}
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {

@@ -94,6 +94,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			completionCommand(),
 			sleeperChildCommand(),
 			simulateChildCommand(),
+			watchdogCommand(),
 		},
 		// Errors are reported by Run; urfave/cli would otherwise os.Exit on some of them.
 		ExitErrHandler: func(*cli.Context, error) {},

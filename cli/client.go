@@ -15,14 +15,11 @@ import (
 // dialTimeout bounds connecting to the agent; a live agent answers in microseconds.
 const dialTimeout = 5 * time.Second
 
-// socketPath is the socket a client command talks to: the global --socket / $RHIZOME_SOCK,
-// else the default. It reads the app's own flag, which forward's --socket (print the forward's
-// Unix socket) would otherwise shadow.
+// socketPath is the socket a client command talks to (see env.ClientSocket). It reads the
+// app's own --socket, which forward's --socket (print the forward's Unix socket) would
+// otherwise shadow.
 func socketPath(c *cli.Context) string {
-	if s := appContext(c).String("socket"); s != "" {
-		return s
-	}
-	return env.DefaultSocket()
+	return env.ClientSocket(appContext(c).String("socket"))
 }
 
 // appContext is the context of the app's own flags: the outermost one with a command (the root

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -118,7 +117,7 @@ func describedCompletions(ctx context.Context, app *cli.App, words []string) []s
 	}
 	cur, rest := words[len(words)-1], words[:len(words)-1]
 	app.Setup()
-	socket := os.Getenv(env.VarSock)
+	var socket string // --socket, when the command line gives it
 	flags, visibleFlags := app.Flags, app.VisibleFlags()
 	commands, hasHelp := app.VisibleCommands(), !app.HideHelp
 	var cmd *cli.Command
@@ -159,10 +158,7 @@ func describedCompletions(ctx context.Context, app *cli.App, words []string) []s
 	if complete == nil {
 		return nil
 	}
-	if socket == "" {
-		socket = env.DefaultSocket()
-	}
-	return withPrefix(complete(ctx, socket, rest), cur)
+	return withPrefix(complete(ctx, env.ClientSocket(socket), rest), cur)
 }
 
 // skipFlags consumes the flags at the front of words as Go's flag package does and returns

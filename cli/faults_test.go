@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,10 +112,20 @@ func agentPID(t *testing.T, out string) int {
 
 // TestKill9LeavesNoChild kills the real agent with SIGKILL while it runs several children:
 // every child must die with it, and the next `rhizome agent` must take over the socket and
-// the lock the dead one left behind.
+// the lock the dead one left behind. Children die by Pdeathsig, and again by the watchdog
+// (forced with RHIZOME_WATCHDOG), which is what macOS relies on.
 func TestKill9LeavesNoChild(t *testing.T) {
+	for _, tt := range []struct{ name, env string }{
+		{"pdeathsig", "RHIZOME_WATCHDOG=false"},
+		{"watchdog", "RHIZOME_WATCHDOG=true"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testKill9LeavesNoChild(t, tt.env) })
+	}
+}
+
+func testKill9LeavesNoChild(t *testing.T, watchdogEnv string) {
 	const sleepers = 4
-	u := newUserEnv(t, "SLEEP_OVERRIDE=600")
+	u := newUserEnv(t, "SLEEP_OVERRIDE=600", watchdogEnv)
 	agent := agentPID(t, u.must("agent", "-s"))
 	var children []int
 	for range sleepers {
@@ -134,12 +145,24 @@ func TestKill9LeavesNoChild(t *testing.T) {
 			t.Fatalf("sleeper %d has parent %d, want the agent %d", pid, ppid, agent)
 		}
 	}
+	var watchers []int
+	if watchdogEnv == "RHIZOME_WATCHDOG=true" {
+		for _, pid := range children {
+			w := watcherOf(pid, 10*time.Second)
+			if w == 0 {
+				t.Fatalf("sleeper %d has no watchdog watcher in its process group", pid)
+			}
+			watchers = append(watchers, w)
+		}
+	} else if w := watcherOf(children[0], 0); w != 0 {
+		t.Fatalf("sleeper %d has watcher %d, want Pdeathsig alone", children[0], w)
+	}
 
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the agent and its children gone", func() bool {
-		for _, pid := range append([]int{agent}, children...) {
+	eventually(t, "the agent, its children and their watchers gone", func() bool {
+		for _, pid := range slices.Concat([]int{agent}, children, watchers) {
 			if !gone(pid) {
 				return false
 			}
@@ -232,6 +255,29 @@ func agentProcesses(t *testing.T, socket string) []int {
 	return pids
 }
 
+// watcherOf returns the pid of the watchdog watcher (rhizome _watchdog watch) in the process
+// group led by pid, waiting up to wait for it to start; 0 if there is none.
+func watcherOf(pid int, wait time.Duration) int {
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			w, err := strconv.Atoi(e.Name())
+			if err != nil || w == pid || gone(w) {
+				continue
+			}
+			b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+			fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])) // state ppid pgrp …
+			if len(fields) > 2 && fields[2] == strconv.Itoa(pid) && strings.HasSuffix(string(b), "\x00_watchdog\x00watch\x00") {
+				return w
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0
+		}
+	}
+}
+
 // parentOf returns pid's parent pid, 0 if it cannot be read.
 func parentOf(pid int) int {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -279,8 +325,9 @@ func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	pidFile := filepath.Join(dir, "exec.pid")
 	kubectl := filepath.Join(dir, "kubectl")
-	// kubectl exec records its pid and becomes a long sleep; everything else says nothing.
-	script := "#!/bin/sh\ncase \"$5\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
+	// kubectl exec ($3, after --context=C --namespace=N) records its pid and becomes a long
+	// sleep; everything else says nothing.
+	script := "#!/bin/sh\ncase \"$3\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
 	if err := os.WriteFile(kubectl, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

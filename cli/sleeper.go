@@ -99,13 +99,13 @@ func sleeperChildCommand() *cli.Command {
 
 // sleepOverride reads SLEEP_OVERRIDE, the seed's knob for test processes' pace, in seconds.
 func sleepOverride() (d time.Duration, set bool, err error) {
-	v := os.Getenv("SLEEP_OVERRIDE")
+	v := os.Getenv(varSleepOverride)
 	if v == "" {
 		return 0, false, nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil || f < 0 {
-		return 0, false, usageErrorf("SLEEP_OVERRIDE=%q is not a number of seconds", v)
+		return 0, false, usageErrorf("%s=%q is not a number of seconds", varSleepOverride, v)
 	}
 	return time.Duration(f * float64(time.Second)), true, nil
 }

@@ -1,14 +1,5 @@
 package cli
 
-import (
-	"os"
-	"syscall"
-	"unsafe"
-)
+import "golang.org/x/sys/unix"
 
-// isTerminal reports whether f is a terminal (the TCGETS ioctl succeeds).
-func isTerminal(f *os.File) bool {
-	var t syscall.Termios
-	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
-	return errno == 0
-}
+const ioctlReadTermios = unix.TCGETS

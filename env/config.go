@@ -57,14 +57,6 @@ func Load() (*Catalog, error) {
 // lines and in completion, so no spaces, quotes or leading dashes.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// kubeNameRE matches what kubectl accepts for a context, namespace or deployment without
-// reading it as a flag.
-var kubeNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@/-]*$`)
-
-// instanceRE matches a Cloud SQL connection name (project:region:instance; the project may
-// carry a domain, as in example.com:proj:region:inst).
-var instanceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*:[a-z0-9-]+:[a-z0-9][a-z0-9-]*$`)
-
 // parse overlays the environments of one config file on c. Errors name the file and line.
 func (c *Catalog) parse(path string, r io.Reader) error {
 	sc := bufio.NewScanner(r)
@@ -141,16 +133,20 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 			if err != nil {
 				return err
 			}
-			if !kubeNameRE.MatchString(v) {
-				return fail("%s %q is not a name kubectl accepts", key, v)
+			check := CheckKubeObject
+			if key == "context" {
+				check = CheckContext
+			}
+			if err := check(v); err != nil {
+				return fail("%s %q is not a name kubectl accepts: %v", key, v, err)
 			}
 			*map[string]*string{"context": &env.Context, "namespace": &env.Namespace, "deployment": &env.Deployment}[key] = v
 		case "connect-command":
 			if env == nil || db != nil {
 				return fail("connect-command belongs to an environment, before its databases")
 			}
-			if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-				return fail("connect-command needs a program (and its arguments)")
+			if err := CheckConnectCommand(args); err != nil {
+				return fail("connect-command %v", err)
 			}
 			env.ConnectCommand = args
 		case "port-pattern":
@@ -187,8 +183,8 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 			if err != nil {
 				return err
 			}
-			if !instanceRE.MatchString(v) {
-				return fail("instance %q is not a Cloud SQL connection name (project:region:instance)", v)
+			if err := CheckInstance(v); err != nil {
+				return fail("instance %q is not a Cloud SQL connection name: %v", v, err)
 			}
 			db.Instance = v
 		case "port":
@@ -200,8 +196,11 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 				return err
 			}
 			port, err := strconv.Atoi(v)
-			if err != nil || port < 1 || port > 65535 {
-				return fail("port %q: want a number from 1 to 65535", v)
+			if err != nil {
+				port = 0 // not a number: CheckPort says what is wanted
+			}
+			if err := CheckPort(port); err != nil {
+				return fail("port %q: %v", v, err)
 			}
 			db.LocalPort = port
 		case "engine":

@@ -112,7 +112,7 @@ func TestPaths(t *testing.T) {
 	t.Setenv(VarSock, "")
 	tests := []struct{ name, got, want string }{
 		{"DefaultSocket", DefaultSocket(), "/run/user/7/rhizome/agent.sock"},
-		{"ClientSocket", ClientSocket(), "/run/user/7/rhizome/agent.sock"},
+		{"ClientSocket", ClientSocket(""), "/run/user/7/rhizome/agent.sock"},
 		{"LogFile", LogFile(), "/state/rhizome/agent.log"},
 		{"ConfigFile", ConfigFile(), "/conf/rhizome/config"},
 	}

@@ -42,7 +42,7 @@ type Engine struct {
 // engines is the one table of engines, the default first.
 var engines = []Engine{
 	{
-		Name: MySQL, Title: "MySQL", DefaultPort: 3306, Scheme: "mysql",
+		Name: MySQL, Title: "MySQL", DefaultPort: DefaultLocalPort, Scheme: "mysql",
 		socketName: func(base string, _ int) string { return base + ".sock" },
 		vars: func(port int) []string {
 			return []string{"MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=" + strconv.Itoa(port)}

@@ -72,7 +72,7 @@ func builtins() map[string]*Environment {
 				"bookkeeper": {
 					Name:      "bookkeeper",
 					Instance:  "clover-prod-databases:us-central1:billing-bookkeeper",
-					LocalPort: 3306,
+					LocalPort: DefaultLocalPort,
 					Source:    "built-in",
 				},
 			},

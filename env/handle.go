@@ -10,7 +10,11 @@ import (
 )
 
 // Handle is the Go API of `rhizome forward ENV DB`: it resolves the names, asks the agent at
-// ClientSocket for the forward and returns its handle once the database answers.
+// ClientSocket("") for the forward and returns its handle once the database answers.
+//
+// For a Go program Handle is the edge that the CLI is for a person, so it reads the calling
+// process's environment itself, as the CLI does: RHIZOME_SOCK, the XDG directories, and
+// KUBECONFIG and RHIZOME_SIMULATE for the request (see ForwardParams).
 //
 //	h, err := env.Handle(ctx, "na-prod", "bookkeeper")
 //	db, err := sql.Open("mysql", "user:pw@tcp(127.0.0.1:"+strconv.Itoa(h.LocalPort)+")/bookkeeper")
@@ -23,7 +27,7 @@ func Handle(ctx context.Context, envName, dbName string) (rpc.Handle, error) {
 	if err != nil {
 		return rpc.Handle{}, err
 	}
-	client, err := rpc.Dial(ctx, ClientSocket())
+	client, err := rpc.Dial(ctx, ClientSocket(""))
 	if err != nil {
 		return rpc.Handle{}, fmt.Errorf("%w (start one with: eval \"$(rhizome agent)\")", err)
 	}

@@ -17,8 +17,15 @@ import (
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
-// TestMain doubles as the simulated forward child of the agent under test.
+// TestMain doubles as the simulated forward child of the agent under test, and as the
+// watchdog it starts children through on macOS.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == agent.WatchdogCommand {
+		if err := agent.RunWatchdog(os.Args[2:]); err != nil {
+			os.Exit(127)
+		}
+		os.Exit(0)
+	}
 	if len(os.Args) > 1 && os.Args[1] == forward.SimulateCommand {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()

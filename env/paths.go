@@ -24,8 +24,13 @@ func DefaultSocket() string {
 	return filepath.Join(os.TempDir(), "rhizome-"+strconv.Itoa(os.Getuid()), "agent.sock")
 }
 
-// ClientSocket is the socket a client dials: $RHIZOME_SOCK when set, else DefaultSocket.
-func ClientSocket() string {
+// ClientSocket is the socket a client dials: flag (a --socket the user gave) when set, else
+// $RHIZOME_SOCK when set, else DefaultSocket. Every client asks this one function: the CLI's
+// commands, its completion and env.Handle.
+func ClientSocket(flag string) string {
+	if flag != "" {
+		return flag
+	}
 	if s := os.Getenv(VarSock); s != "" {
 		return s
 	}

@@ -11,9 +11,10 @@ import (
 	"time"
 )
 
-// findKubectl returns the kubectl to run: $RHIZOME_KUBECTL, else kubectl on PATH.
-func findKubectl() (string, error) {
-	if p := os.Getenv("RHIZOME_KUBECTL"); p != "" {
+// findKubectl returns the kubectl to run: configured (the agent's RHIZOME_KUBECTL, which the
+// errors name), else kubectl on PATH.
+func findKubectl(configured string) (string, error) {
+	if p := configured; p != "" {
 		if _, err := exec.LookPath(p); err != nil {
 			return "", fmt.Errorf("%w: RHIZOME_KUBECTL=%s: %v", ErrKubectlMissing, p, errors.Unwrap(err))
 		}
@@ -35,10 +36,10 @@ type kubectl struct {
 	timeout    time.Duration // bounds one short command (logs, exec); 0 means none
 }
 
-// argv is a kubectl command line with the context and namespace first. Every name in it has
-// been validated, so none can be read as a flag.
+// argv is a kubectl command line with the context and namespace first, each one argument with
+// its flag (--context=NAME), so that no name, whatever it holds, is read as a flag of its own.
 func (k kubectl) argv(args ...string) []string {
-	return append([]string{k.path, "--context", k.context, "--namespace", k.namespace}, args...)
+	return append([]string{k.path, "--context=" + k.context, "--namespace=" + k.namespace}, args...)
 }
 
 // env is what kubectl children get on top of the agent's environment.

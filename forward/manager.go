@@ -27,6 +27,8 @@ type Options struct {
 	// forwards no socket. The Manager removes sockets left there by a killed agent, so it must
 	// be the agent's own directory, used by no other agent.
 	SocketDir string
+	// Kubectl is the kubectl to run (the agent's RHIZOME_KUBECTL); "" finds kubectl on PATH.
+	Kubectl string
 }
 
 // DefaultRestart reconnects after any exit, backing off from half a second to 15 s, and gives
@@ -247,7 +249,7 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 		}
 		return spec, c, nil
 	}
-	path, err := findKubectl()
+	path, err := findKubectl(m.opts.Kubectl)
 	if err != nil {
 		return spec, nil, err
 	}

@@ -26,9 +26,9 @@ const simulatedRemotePort = 3307
 // simulatedArgv runs the simulation as the back end behind the front door on localPort.
 func simulatedArgv(exe string, r Request, localPort int) []string {
 	return []string{exe, SimulateCommand,
-		"--context", r.Context, "--namespace", r.Namespace, "--deployment", r.Deployment,
-		"--sql-connection", r.SQLConnection, "--local-port", strconv.Itoa(localPort),
-		"--engine", r.engine().Name}
+		"--context=" + r.Context, "--namespace=" + r.Namespace, "--deployment=" + r.Deployment,
+		"--sql-connection=" + r.SQLConnection, "--local-port=" + strconv.Itoa(localPort),
+		"--engine=" + r.engine().Name}
 }
 
 // Simulate is the simulated forward, a back end in place of kubectl port-forward: it listens

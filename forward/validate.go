@@ -2,57 +2,45 @@ package forward
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/rhizome-dev/rhizome/env"
 )
 
-// The patterns below are compiled on first use, not at init: their bounded repetitions
-// ({0,252}, {1,512}) compile to large programs (about 0.7 MB and 1.3 ms), which every run of the
-// CLI paid at start-up although only the agent, on a forward request, matches them.
-func lazyRegexp(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
-}
-
-// kubeNameRE is what rhizome passes to kubectl as a context, namespace or deployment: nothing
-// kubectl could read as a flag (a leading '-') and nothing a shell or path trick needs.
-var kubeNameRE = lazyRegexp(`^[A-Za-z0-9][A-Za-z0-9._:@-]{0,252}$`)
-
-// instanceRE is a Cloud SQL connection name, project:region:instance.
-var instanceRE = lazyRegexp(`^[a-z0-9][a-z0-9.:-]{0,200}:[a-z0-9-]+:[a-z0-9][a-z0-9-]*$`)
-
-// argRE is what a word of the connection command may be: a path or a plain option, no shell
-// metacharacters, since some connection scripts hand their arguments to a shell.
-var argRE = lazyRegexp(`^[A-Za-z0-9_./:=,@+%-]{1,512}$`)
-
 // maxNameLen bounds a forward's label, which every log line and ps row repeats.
 const maxNameLen = 200
 
 // validate refuses anything that would not reach kubectl as the plain name it claims to be.
+// The rules are env's, the ones the config file is read with, so that what a config accepts
+// the agent accepts too.
 func (r Request) validate() error {
-	for _, f := range []struct{ name, value string }{
-		{"kube_context", r.Context}, {"kube_namespace", r.Namespace}, {"kube_deployment", r.Deployment},
+	for _, f := range []struct {
+		name, value string
+		check       func(string) error
+		what        string
+	}{
+		{"kube_context", r.Context, env.CheckContext, "a Kubernetes name"},
+		{"kube_namespace", r.Namespace, env.CheckKubeObject, "a Kubernetes name"},
+		{"kube_deployment", r.Deployment, env.CheckKubeObject, "a Kubernetes name"},
+		{"sql_connection", r.SQLConnection, env.CheckInstance, "a Cloud SQL connection name"},
 	} {
-		if !kubeNameRE().MatchString(f.value) {
-			return fmt.Errorf("%w: %s %q is not a Kubernetes name (letters, digits, '.', '_', ':', '@', '-'; not starting with '-')", ErrInvalid, f.name, f.value)
+		if err := f.check(f.value); err != nil {
+			return fmt.Errorf("%w: %s %q is not %s: %v", ErrInvalid, f.name, f.value, f.what, err)
 		}
 	}
-	if !instanceRE().MatchString(r.SQLConnection) {
-		return fmt.Errorf("%w: sql_connection %q is not a Cloud SQL connection name (project:region:instance)", ErrInvalid, r.SQLConnection)
+	if r.LocalPort != 0 { // 0: the default
+		if err := env.CheckPort(r.LocalPort); err != nil {
+			return fmt.Errorf("%w: local_port %d: %v (0 for the default)", ErrInvalid, r.LocalPort, err)
+		}
 	}
 	if _, err := env.LookupEngine(r.Engine); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	if r.LocalPort < 0 || r.LocalPort > 65535 {
-		return fmt.Errorf("%w: local_port %d: want 1 to 65535 (0 for the default)", ErrInvalid, r.LocalPort)
-	}
-	for i, arg := range r.ConnectCommand {
-		if !argRE().MatchString(arg) || (i == 0 && arg[0] == '-') {
-			return fmt.Errorf("%w: connect_command word %q: want a program path and plain arguments, no shell characters", ErrInvalid, arg)
+	if len(r.ConnectCommand) > 0 { // none: the default
+		if err := env.CheckConnectCommand(r.ConnectCommand); err != nil {
+			return fmt.Errorf("%w: connect_command %v", ErrInvalid, err)
 		}
 	}
 	if r.PortPattern != "" {
@@ -65,8 +53,10 @@ func (r Request) validate() error {
 	if len(r.Name) > maxNameLen || !utf8.ValidString(r.Name) || strings.ContainsFunc(r.Name, unicode.IsControl) {
 		return fmt.Errorf("%w: name %q: want at most %d printable characters", ErrInvalid, r.Name, maxNameLen)
 	}
-	if r.Kubeconfig != "" && !argRE().MatchString(r.Kubeconfig) {
-		return fmt.Errorf("%w: kubeconfig %q: want plain paths separated by ':'", ErrInvalid, r.Kubeconfig)
+	if r.Kubeconfig != "" {
+		if err := env.CheckKubeconfig(r.Kubeconfig); err != nil {
+			return fmt.Errorf("%w: kubeconfig %q: %v", ErrInvalid, r.Kubeconfig, err)
+		}
 	}
 	return nil
 }

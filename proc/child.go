@@ -75,7 +75,12 @@ func (p *Process) startChild(argv []string) (*child, error) {
 		}
 		cmd.Dir = d
 	}
-	cmd.SysProcAttr = sysProcAttr()
+	cmd.SysProcAttr = sysProcAttr(p.s.watchdog == nil)
+	if wd := p.s.watchdog; wd != nil {
+		if err := wd.wrap(cmd); err != nil {
+			return nil, err
+		}
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err

@@ -1,5 +1,6 @@
 // Package proc supervises child processes: it starts each one in its own
-// process group (on Linux, killed when the supervisor dies), reads stdout and
+// process group (killed when the supervisor dies: by Pdeathsig on Linux, by the
+// watchdog elsewhere, see Options.Watchdog), reads stdout and
 // stderr line by line, fans every line out to a Sink, a per-process ring of
 // recent lines and subscribers, restarts children under a RestartPolicy, and
 // stops them with SIGTERM to the group, then SIGKILL after a grace period.

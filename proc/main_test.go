@@ -19,7 +19,21 @@ import (
 // helper process named by its first argument instead of running tests.
 const helperEnv = "PROC_TEST_HELPER"
 
+// watchdogArg as the first argument makes the test binary the watchdog command (see
+// testWatchdog), as `rhizome _watchdog` is in the real binary.
+const watchdogArg = "watchdog"
+
+// testWatchdog is Options.Watchdog for supervisors in tests: this binary.
+func testWatchdog() []string { return []string{os.Args[0], watchdogArg} }
+
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == watchdogArg {
+		if err := RunWatchdog(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(127)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(helperEnv) != "" {
 		os.Exit(helperProcess(os.Args[1:]))
 	}
@@ -53,8 +67,12 @@ func helperProcess(args []string) int {
 	case "crash": // a crash loop's child
 		fmt.Fprintln(os.Stderr, "crashing")
 		return 1
-	case "agent": // a mini agent: supervise `sleep 1000`, print its pid, wait to be killed
-		s := New(Options{})
+	case "agent": // agent [watchdog]: a mini agent: supervise `sleep 1000`, print its pid, wait to be killed
+		var opts Options
+		if len(args) > 1 && args[1] == watchdogArg {
+			opts.Watchdog = testWatchdog()
+		}
+		s := New(opts)
 		p, err := s.Start(context.Background(), Spec{Name: "sleeper", Argv: []string{"sleep", "1000"}})
 		if err != nil {
 			fmt.Println(err)
@@ -80,9 +98,16 @@ func helper(name string, args ...string) Spec {
 	}
 }
 
+// watchdogSuiteEnv, set, runs every test's supervisor with the watchdog, so that the whole
+// suite checks that children behave the same through it (the macOS path, forced on Linux).
+const watchdogSuiteEnv = "PROC_TEST_WATCHDOG"
+
 // newSupervisor returns a Supervisor shut down at the end of the test.
 func newSupervisor(t testing.TB, opts Options) *Supervisor {
 	t.Helper()
+	if os.Getenv(watchdogSuiteEnv) != "" && opts.Watchdog == nil {
+		opts.Watchdog = testWatchdog()
+	}
 	s := New(opts)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

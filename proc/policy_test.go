@@ -1,8 +1,11 @@
 package proc
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -156,5 +159,53 @@ func TestKickRunOnce(t *testing.T) {
 	p.Kick("enough")
 	if i := waitDone(t, p); i.State != Exited || i.Reason != "" {
 		t.Errorf("Info() = %s reason %q, want %s", i.State, i.Reason, Exited)
+	}
+}
+
+// TestRetryNow cuts a backoff short but leaves a running child alone.
+func TestRetryNow(t *testing.T) {
+	s := newSupervisor(t, Options{})
+	sp := helper("crasher", "crash")
+	sp.Restart = RestartPolicy{MaxFailures: -1, MinBackoff: time.Hour}
+	p := start(t, s, sp)
+	eventually(t, "in backoff", func() bool { return !p.Info().NextRestart.IsZero() })
+	p.RetryNow("the network changed")
+	eventually(t, "restarted", func() bool { return p.Info().Restarts >= 1 })
+	stop(t, p)
+
+	up := start(t, s, Spec{Name: "sleeper", Argv: []string{"sleep", "1000"}, Restart: RestartPolicy{Always: true}})
+	pid := up.Info().PID
+	up.RetryNow("the network changed")
+	time.Sleep(100 * time.Millisecond)
+	if i := up.Info(); i.PID != pid || i.Restarts != 0 || i.State != Running {
+		t.Errorf("RetryNow on a running process: pid %d→%d, %d restarts, %s; want it untouched", pid, i.PID, i.Restarts, i.State)
+	}
+}
+
+// TestCheckNow runs the health check at once, and a failing one restarts the child.
+func TestCheckNow(t *testing.T) {
+	s := newSupervisor(t, Options{})
+	var checks atomic.Int32
+	p := start(t, s, Spec{
+		Name: "sleeper", Argv: []string{"sleep", "1000"}, Restart: RestartPolicy{Always: true, MinBackoff: time.Millisecond},
+		HealthInterval: time.Hour,
+		Health: func(context.Context, *Process) error {
+			if checks.Add(1) == 1 {
+				return errors.New("the database went away")
+			}
+			return nil
+		},
+	})
+	eventually(t, "running", func() bool { return p.Info().State == Running })
+	since := p.Info().Since
+	p.CheckNow()
+	eventually(t, "restarted after the failed check", func() bool { i := p.Info(); return i.Restarts == 1 && i.State == Running })
+	if !p.Info().Since.After(since) {
+		t.Errorf("Info().Since did not move with the state")
+	}
+	p.CheckNow()
+	eventually(t, "a second check", func() bool { return checks.Load() == 2 })
+	if i := p.Info(); i.Restarts != 1 {
+		t.Errorf("a passing check restarted the child: %d restarts", i.Restarts)
 	}
 }

@@ -28,12 +28,14 @@ type Process struct {
 	cancel context.CancelFunc
 	stopc  chan struct{} // closed by requestStop
 	kickc  chan struct{} // a Kick while no child runs: cuts the backoff short
+	checkc chan struct{} // CheckNow: run the Health check now
 	done   chan struct{} // closed when terminal
 
 	ring ring // guarded by s.outMu
 
 	mu          sync.Mutex
 	state       State
+	since       time.Time     // when state was last set
 	changed     chan struct{} // closed and replaced on every state change
 	child       *child        // the current child, nil between children
 	argv        []string
@@ -59,9 +61,11 @@ func newProcess(ctx context.Context, s *Supervisor, id int64, spec Spec) *Proces
 		spec:    spec,
 		stopc:   make(chan struct{}),
 		kickc:   make(chan struct{}, 1),
+		checkc:  make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		ring:    newRing(s.opts.RingLines),
 		state:   Starting,
+		since:   time.Now(),
 		changed: make(chan struct{}),
 		argv:    spec.Argv,
 	}
@@ -83,6 +87,7 @@ func (p *Process) Info() Info {
 		Kind:        p.spec.Kind,
 		Argv:        slices.Clone(p.argv),
 		State:       p.state,
+		Since:       p.since,
 		Started:     p.started,
 		Ended:       p.ended,
 		Restarts:    p.restarts,
@@ -245,6 +250,33 @@ func (p *Process) Kick(reason string) {
 	}
 }
 
+// RetryNow cuts a restart's backoff short, so the next attempt starts at once.
+// Unlike Kick it never kills a child: an attempt in progress goes on, and a
+// process that is up is left alone. It does not wait.
+func (p *Process) RetryNow(reason string) {
+	p.mu.Lock()
+	waiting := p.state == Restarting && p.child == nil && !p.nextRestart.IsZero() && !p.stopping
+	p.mu.Unlock()
+	if !waiting {
+		return
+	}
+	p.Logf("retrying now: %s", reason)
+	select {
+	case p.kickc <- struct{}{}:
+	default:
+	}
+}
+
+// CheckNow runs the Health check at once instead of at the next interval, if
+// the process is up and has one; a failure restarts it as usual. It does not
+// wait.
+func (p *Process) CheckNow() {
+	select {
+	case p.checkc <- struct{}{}:
+	default:
+	}
+}
+
 // WaitReady returns nil as soon as the state is Ready or Running, an error
 // wrapping ErrNotRunning (with the reason) once the process is terminal, or
 // ctx's error.
@@ -333,6 +365,7 @@ func (p *Process) setStateLocked(st State) {
 		return
 	}
 	p.state = st
+	p.since = time.Now()
 	close(p.changed)
 	p.changed = make(chan struct{})
 }

@@ -106,13 +106,21 @@ func (p *Process) supervise(c *child) outcome {
 			p.attempt = 0
 			p.mu.Unlock()
 		case <-healthC:
-			if !p.isUp(c) {
-				continue
-			}
-			if err := p.spec.Health(c.ctx, p); err != nil {
-				p.killChild(c, "health check failed: "+err.Error())
+			p.checkHealth(c)
+		case <-p.checkc:
+			if p.spec.Health != nil {
+				p.checkHealth(c)
 			}
 		}
+	}
+}
+
+func (p *Process) checkHealth(c *child) {
+	if !p.isUp(c) {
+		return
+	}
+	if err := p.spec.Health(c.ctx, p); err != nil {
+		p.killChild(c, "health check failed: "+err.Error())
 	}
 }
 

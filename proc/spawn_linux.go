@@ -5,12 +5,21 @@ import (
 	"unsafe"
 )
 
+// HasPdeathsig reports whether the kernel can kill a child when its parent
+// dies. Where it cannot, only Options.Watchdog makes children die with the
+// supervisor's process.
+const HasPdeathsig = true
+
 // sysProcAttr puts the child in a process group of its own, so that signals
-// reach everything it starts, and has the kernel SIGKILL it when the
-// spawner's thread dies, which happens when the supervisor dies, even by
-// SIGKILL.
-func sysProcAttr() *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+// reach everything it starts, and, with pdeathsig, has the kernel SIGKILL it
+// when the spawner's thread dies, which happens when the supervisor dies,
+// even by SIGKILL.
+func sysProcAttr(pdeathsig bool) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if pdeathsig {
+		attr.Pdeathsig = syscall.SIGKILL
+	}
+	return attr
 }
 
 // waitExited blocks until the child pid has exited, without reaping it. While

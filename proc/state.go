@@ -28,6 +28,7 @@ type Info struct {
 	Kind        string
 	Argv        []string // the argv of the latest attempt (from Prepare, if set)
 	State       State
+	Since       time.Time // when State began
 	Started     time.Time // first child started; zero until then
 	Ended       time.Time // reached a terminal state; zero until then
 	Restarts    int       // children started after the first one

@@ -30,6 +30,12 @@ type Options struct {
 	Retain       time.Duration // how long a finished process stays reachable via Lookup, Get and Logs; default 10m
 	Grace        time.Duration // between SIGTERM and SIGKILL to the process group; default 5s
 	MaxProcesses int           // live (non-terminal) processes at once; default 1000
+	// Watchdog, when set, is a command whose program calls RunWatchdog with the words that
+	// follow it, e.g. {"/usr/local/bin/rhizome", "_watchdog"}. Every child then starts through
+	// it and dies with the supervisor's process even by SIGKILL, where Linux's Pdeathsig is
+	// missing (HasPdeathsig false). On Linux it replaces Pdeathsig; nil keeps Pdeathsig there
+	// and means no such guarantee elsewhere.
+	Watchdog []string
 	// Logf receives the supervisor's own diagnostics (not child output); may
 	// be nil. It is called from any goroutine, possibly with internal locks
 	// held: it must not call back into the Supervisor.
@@ -54,6 +60,10 @@ type Supervisor struct {
 	spawnc      chan spawnReq
 	quit        chan struct{}
 	spawnerDone chan struct{}
+
+	// watchdog is set when Options.Watchdog is; watchdogErr says why it could not be.
+	watchdog    *watchdog
+	watchdogErr error
 
 	shutdownOnce sync.Once
 	shutdownDone chan struct{} // closed when Shutdown has finished everything
@@ -102,6 +112,9 @@ func New(opts Options) *Supervisor {
 		shutdownDone: make(chan struct{}),
 		procs:        make(map[int64]*Process),
 	}
+	if len(opts.Watchdog) > 0 {
+		s.watchdog, s.watchdogErr = newWatchdog(opts.Watchdog)
+	}
 	go s.spawner()
 	return s
 }
@@ -127,6 +140,9 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Process, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if s.watchdogErr != nil {
+		return nil, s.watchdogErr
 	}
 	s.mu.Lock()
 	s.sweepLocked(time.Now())
@@ -295,9 +311,10 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 	}
 }
 
-// finish waits for every process, then ends the subscriptions and the
-// spawner. Only then may the spawner's thread exit: its exit kills, by
-// Pdeathsig, any child it started.
+// finish waits for every process, then ends the subscriptions, the
+// spawner and the watchdog's pipe. Only then may the spawner's thread exit
+// (its exit kills, by Pdeathsig, any child it started) and the pipe close
+// (which makes every watcher kill its group).
 func (s *Supervisor) finish() {
 	s.wg.Wait()
 	s.outMu.Lock()
@@ -309,5 +326,8 @@ func (s *Supervisor) finish() {
 	s.outMu.Unlock()
 	close(s.quit)
 	<-s.spawnerDone
+	if s.watchdog != nil {
+		s.watchdog.close()
+	}
 	close(s.shutdownDone)
 }

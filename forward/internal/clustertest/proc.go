@@ -49,8 +49,8 @@ type child struct {
 	err  error // Wait's result; read only after done is closed
 }
 
-// start runs cmd in its own process group, killed with SIGKILL when the test process dies, with
-// stdout and stderr appended to logPath. It keeps the Credential of cmd.SysProcAttr, if any.
+// start runs cmd in its own process group (see childAttr), with stdout and stderr appended to
+// logPath. It keeps the Credential of cmd.SysProcAttr, if any.
 func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -59,7 +59,7 @@ func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	// The child gets its own copy of the descriptor; ours is not needed after Start.
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	attr := childAttr()
 	if cmd.SysProcAttr != nil {
 		attr.Credential = cmd.SysProcAttr.Credential
 	}

@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/rhizome-dev/rhizome/agent"
+	"github.com/rhizome-dev/rhizome/env"
+)
+
+// Environment variables the agent's settings come from. They are read here, once, when the
+// agent starts; packages below the CLI get them in agent.Config.
+const (
+	varDebug          = "RHIZOME_DEBUG"           // any value: log at debug level
+	varKubectl        = "RHIZOME_KUBECTL"         // the kubectl to run
+	varHealthInterval = "RHIZOME_HEALTH_INTERVAL" // how often ready forwards are checked
+	varWatchdog       = "RHIZOME_WATCHDOG"        // true: the watchdog instead of Pdeathsig (Linux)
+	varSleepOverride  = "SLEEP_OVERRIDE"          // the sleeper's pace, in seconds
+)
+
+// agentSettings fills cfg from the agent's environment.
+func agentSettings(cfg *agent.Config) error {
+	cfg.Simulate = env.SimulateRequested()
+	cfg.Debug = os.Getenv(varDebug) != ""
+	cfg.Kubectl = os.Getenv(varKubectl)
+	if v := os.Getenv(varHealthInterval); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return usageErrorf("%s=%q: want a duration such as 10s", varHealthInterval, v)
+		}
+		cfg.HealthInterval = d
+	}
+	if v := os.Getenv(varWatchdog); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return usageErrorf("%s=%q: want true or false", varWatchdog, v)
+		}
+		cfg.Watchdog = on
+	}
+	// A bad SLEEP_OVERRIDE must not stop the agent: the sleeper, which inherits it, says so.
+	if d, set, err := sleepOverride(); err == nil && set {
+		cfg.SleeperInterval = d
+	}
+	return nil
+}
