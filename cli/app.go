@@ -42,7 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var unknownCommand string
 	// urfave/cli returns nil after this hook, so the error is made here, for exit code 2.
 	app.CommandNotFound = func(_ *cli.Context, name string) { unknownCommand = name }
-	err := app.RunContext(ctx, args)
+	app.Setup()
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if unknownCommand != "" {
 		err = usageErrorf("unknown command %q (see rhizome --help)", unknownCommand)
 	}
@@ -90,6 +91,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			psCommand(),
 			logsCommand(),
 			stopCommand(),
+			statusCommand(),
+			doctorCommand(),
 			versionCommand(),
 			completionCommand(),
 			sleeperChildCommand(),
@@ -109,6 +112,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 
 func onUsageError(_ *cli.Context, err error, _ bool) error {
 	return usageError{fmt.Errorf("%w (see --help)", err)}
+}
+
+// extraArg reports the first of a command's arguments beyond the n it takes, by its word.
+func extraArg(c *cli.Context, n int, takes string) error {
+	return usageErrorf("%s takes %s; %q is one too many", c.Command.Name, takes, c.Args().Get(n))
 }
 
 // usageErrorf reports a wrong call of a command.

@@ -77,6 +77,7 @@ type argCompleter func(ctx context.Context, socket string, args []string) []stri
 // argCompleters are the commands whose arguments complete; the others complete flags only.
 var argCompleters = map[string]argCompleter{
 	"forward":    completeForward,
+	"doctor":     completeEnvironment,
 	"logs":       completeProcesses,
 	"stop":       completeProcesses,
 	"completion": completeShells,
@@ -109,84 +110,51 @@ func completions(ctx context.Context, app *cli.App, words []string) []string {
 }
 
 // describedCompletions returns the candidates for the last of words, which are the command
-// line after "rhizome", each perhaps with describeSep and its description. It walks the words as urfave/cli parses them (Go's flag package: flags first, up
-// to the first other word or "--"), so it offers only what the command would accept there.
+// line after "rhizome", each perhaps with describeSep and its description. It reads the words
+// as the command will (see flagsFirst): global flags, the command, then its flags and
+// arguments in any order up to "--", after which nothing is offered, as everything there is
+// the command's.
 func describedCompletions(ctx context.Context, app *cli.App, words []string) []string {
 	if len(words) == 0 {
 		words = []string{""}
 	}
 	cur, rest := words[len(words)-1], words[:len(words)-1]
 	app.Setup()
-	var socket string // --socket, when the command line gives it
-	flags, visibleFlags := app.Flags, app.VisibleFlags()
-	commands, hasHelp := app.VisibleCommands(), !app.HideHelp
-	var cmd *cli.Command
-	for {
-		var values map[string]string
-		var awaiting, ended bool
-		rest, values, awaiting, ended = skipFlags(flags, rest)
-		if awaiting {
-			return nil // cur is a flag's value: nothing to offer for a port or a path
+	global := readWords(app.Flags, nil, rest, false)
+	switch {
+	case global.pending != "", len(global.tail) > 0:
+		return nil // cur is a flag's value (nothing to offer for a path), or after --
+	case len(global.args) == 0 && strings.HasPrefix(cur, "-"):
+		return withPrefix(flagNames(app.VisibleFlags(), !app.HideHelp), cur)
+	case len(global.args) == 0:
+		var names []string
+		for _, c := range app.VisibleCommands() {
+			names = append(names, c.Names()...)
 		}
-		if v, ok := values["socket"]; ok && cmd == nil {
-			socket = v
-		}
-		if len(rest) == 0 && !ended && strings.HasPrefix(cur, "-") {
-			return withPrefix(flagNames(visibleFlags, hasHelp), cur)
-		}
-		if len(commands) == 0 {
-			break
-		}
-		if len(rest) == 0 {
-			var names []string
-			for _, c := range commands {
-				names = append(names, c.Names()...)
-			}
-			return withPrefix(names, cur)
-		}
-		next := findCommand(commands, rest[0])
-		if next == nil {
-			return nil
-		}
-		cmd, rest = next, rest[1:]
-		flags, visibleFlags, commands, hasHelp = cmd.Flags, cmd.VisibleFlags(), cmd.VisibleCommands(), !cmd.HideHelp
+		return withPrefix(names, cur)
 	}
-	if cmd == nil {
+	cmd := findCommand(app.VisibleCommands(), global.args[0])
+	if cmd == nil || len(cmd.Subcommands) > 0 {
 		return nil
+	}
+	own := readWords(commandFlags(cmd), app.Flags, global.args[1:], true)
+	switch {
+	case own.pending != "", len(own.tail) > 0:
+		return nil
+	case strings.HasPrefix(cur, "-"):
+		return withPrefix(flagNames(cmd.VisibleFlags(), !cmd.HideHelp), cur)
 	}
 	complete := argCompleters[cmd.Name]
 	if complete == nil {
 		return nil
 	}
-	return withPrefix(complete(ctx, env.ClientSocket(socket), rest), cur)
-}
-
-// skipFlags consumes the flags at the front of words as Go's flag package does and returns
-// the words after them, the flags' values by name, whether the last flag still awaits its value
-// (so the word under completion is that value), and whether "--" ended the flags.
-func skipFlags(flags []cli.Flag, words []string) (rest []string, values map[string]string, awaiting, ended bool) {
-	values = map[string]string{}
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if w == "--" {
-			return words[i+1:], values, false, true
+	var socket string // --socket, when the command line gives it
+	for _, r := range []readResult{global, own} {
+		if v, ok := r.values["socket"]; ok {
+			socket = v
 		}
-		if len(w) < 2 || w[0] != '-' {
-			return words[i:], values, false, false
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(w, "-"), "=")
-		f := findFlag(flags, name)
-		if f == nil || hasValue || !takesValue(f) {
-			values[name] = value
-			continue
-		}
-		if i+1 == len(words) {
-			return nil, values, true, false
-		}
-		i++
-		values[canonicalName(f)] = words[i]
 	}
-	return nil, values, false, false
+	return withPrefix(complete(ctx, env.ClientSocket(socket), own.args), cur)
 }
 
 func findFlag(flags []cli.Flag, name string) cli.Flag {
@@ -283,6 +251,14 @@ func completeForward(_ context.Context, _ string, args []string) []string {
 		}
 	}
 	return out
+}
+
+// completeEnvironment offers environment names and aliases, for a command that takes one.
+func completeEnvironment(ctx context.Context, socket string, args []string) []string {
+	if len(args) > 0 {
+		return nil
+	}
+	return completeForward(ctx, socket, args)
 }
 
 // completeProcesses offers the pids and names of live processes. It never starts an agent and

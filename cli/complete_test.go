@@ -61,7 +61,7 @@ environment na-prod
 	t.Setenv("RHIZOME_SOCK", "")
 	wedged := wedgedAgent(t, filepath.Join(short, "wedged.sock"))
 
-	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "version", "completion"}
+	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "status", "doctor", "version", "completion"}
 	tests := []struct {
 		name  string
 		words []string
@@ -69,7 +69,7 @@ environment na-prod
 	}{
 		{name: "nothing typed", words: []string{""}, want: commands},
 		{name: "no words at all", words: nil, want: commands},
-		{name: "command prefix", words: []string{"s"}, want: []string{"sleeper", "stop"}},
+		{name: "command prefix", words: []string{"s"}, want: []string{"sleeper", "stop", "status"}},
 		{name: "hidden commands stay hidden", words: []string{"_"}},
 		{name: "global flags", words: []string{"--"}, want: []string{"--socket", "--help", "--version"}},
 		{name: "global flag value", words: []string{"--socket", ""}},
@@ -89,9 +89,14 @@ environment na-prod
 		{name: "command flag prefix", words: []string{"forward", "--j"}, want: []string{"--json"}},
 		{name: "short and long names", words: []string{"logs", "-"}, want: []string{"--follow", "-f", "--lines", "-n", "--json", "--help", "-h"}},
 		{name: "hidden flags stay hidden", words: []string{"agent", "--d"}},
-		{name: "flags end at the first argument", words: []string{"forward", "na-prod", "--j"}},
+		{name: "flags after an argument", words: []string{"forward", "na-prod", "--j"}, want: []string{"--json"}},
+		{name: "argument after a flag after an argument", words: []string{"forward", "na-prod", "--json", "b"}, want: []string{"billing", "bookkeeper"}},
+		{name: "flag value after an argument", words: []string{"logs", "sleeper", "-n", ""}},
+		{name: "global flag after the command", words: []string{"logs", "--socket", wedged, ""}},
 		{name: "flags end at --", words: []string{"forward", "--", "--j"}},
 		{name: "the command after --exec --", words: []string{"forward", "--exec", "na-prod", "bookkeeper", "--", ""}},
+		{name: "doctor: environments", words: []string{"doctor", "e"}, want: []string{"eu-prod", "eu"}},
+		{name: "doctor: one environment only", words: []string{"doctor", "eu", ""}},
 		{name: "shells", words: []string{"completion", ""}, want: []string{"bash", "fish", "zsh"}},
 		{name: "no agent: no processes", words: []string{"stop", ""}},
 		{name: "wedged agent: no processes", words: []string{"--socket", wedged, "logs", ""}},

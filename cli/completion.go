@@ -42,7 +42,10 @@ offers nothing rather than wait when none answers.`,
 }
 
 func runCompletion(c *cli.Context) error {
-	if c.NArg() != 1 {
+	if c.NArg() > 1 {
+		return extraArg(c, 1, "one shell")
+	}
+	if c.NArg() == 0 {
 		return usageErrorf("completion takes one shell: %s", strings.Join(completionShellNames(), ", "))
 	}
 	script, err := completionScript(c.Args().First())

@@ -14,7 +14,8 @@ func envsCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "envs",
 		Usage: "list the environments and databases rhizome forward knows",
-		Description: `Built-in environments are overlaid with ~/.config/rhizome/config (see README).
+		Description: `Built-in environments are overlaid with ~/.config/rhizome/config and the files it includes
+(see README). SOURCE says where each database was defined: built-in, or FILE:LINE.
 
    rhizome envs
    rhizome envs --json`,
@@ -39,12 +40,13 @@ type dbJSON struct {
 	Aliases   []string `json:"aliases,omitempty"`
 	Instance  string   `json:"sql_connection"`
 	LocalPort int      `json:"local_port"`
+	Source    string   `json:"source"`
 	Engine    string   `json:"engine"`
 }
 
 func runEnvs(c *cli.Context) error {
 	if c.NArg() > 0 {
-		return usageErrorf("envs takes no arguments")
+		return extraArg(c, 0, "no arguments")
 	}
 	catalog, err := env.Load()
 	if err != nil {
@@ -56,21 +58,30 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Engine})
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source, db.Engine})
 			}
 			out = append(out, j)
 		}
 		return writeJSON(c.App.Writer, out)
 	}
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT\tENGINE")
+	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT\tSOURCE")
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context, db.Engine)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), db.LocalPort, db.Instance, e.Context, db.Source)
 		}
 	}
 	return tw.Flush()
+}
+
+// withEngine marks a database of an engine other than the default, in brackets: the table
+// keeps its columns, and --json has every database's engine.
+func withEngine(name, engine string) string {
+	if engine == "" || engine == env.DefaultEngine {
+		return name
+	}
+	return name + " [" + engine + "]"
 }
 
 func withAliases(name string, aliases []string) string {

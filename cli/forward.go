@@ -69,8 +69,10 @@ func runForward(c *cli.Context) error {
 		if len(command) == 0 {
 			return usageErrorf("--exec needs a command after --: rhizome forward --exec ENV DB -- CMD ARGS…")
 		}
-	} else if command != nil || len(args) > 2 {
-		return usageErrorf("forward takes ENV DB; to run a command with the handle use --exec ENV DB -- CMD")
+	} else if command != nil {
+		return usageErrorf("forward takes ENV DB; to run the command after -- with the handle, add --exec")
+	} else if len(args) > 2 {
+		return usageErrorf("forward takes ENV DB; %q is one too many (to run a command with the handle: --exec ENV DB -- CMD)", args[2])
 	}
 	if len(args) != 2 {
 		return usageErrorf("forward takes ENV DB (see rhizome envs)")

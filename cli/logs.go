@@ -30,10 +30,10 @@ func logsCommand() *cli.Command {
 
 func runLogs(c *cli.Context) error {
 	if c.NArg() > 1 {
-		return usageErrorf("logs takes at most one PID or NAME, got %d arguments", c.NArg())
+		return extraArg(c, 1, "at most one PID or NAME")
 	}
 	if c.Int("lines") < 0 {
-		return usageErrorf("--lines must not be negative")
+		return usageErrorf("--lines %d: must not be negative", c.Int("lines"))
 	}
 	target := c.Args().First()
 	client, err := dial(c)

@@ -18,8 +18,11 @@ import (
 )
 
 // binDir holds the rhizome binary built once for all scripts, so the scripts drive the real
-// program: a real daemon, a real socket, real children.
+// program: a real daemon, a real socket, real children. Beside it, rhizome-old is the same
+// program stamped with oldVersion, to be the agent of another release.
 var binDir string
+
+const oldVersion = "v0.0.1-old"
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -32,11 +35,16 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "rhizome"), "..")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building rhizome:", err)
-		return 1
+	for name, flags := range map[string][]string{
+		"rhizome":     nil,
+		"rhizome-old": {"-ldflags", "-X github.com/rhizome-dev/rhizome/cli.Version=" + oldVersion},
+	} {
+		build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", filepath.Join(dir, name), "..")...)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", name, err)
+			return 1
+		}
 	}
 	binDir = dir
 	return m.Run()
@@ -113,7 +121,7 @@ func cmdWaitFor(ts *testscript.TestScript, neg bool, args []string) {
 
 func environ(ts *testscript.TestScript) []string {
 	var env []string
-	for _, k := range []string{"PATH", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "HOME", "SHELL", "RHIZOME_SOCK", "RHIZOME_SIMULATE", "SLEEP_OVERRIDE", "KUBECONFIG"} {
+	for _, k := range []string{"PATH", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "HOME", "SHELL", "RHIZOME_SOCK", "RHIZOME_SIMULATE", "SLEEP_OVERRIDE", "KUBECONFIG", "RHIZOME_KUBECTL"} {
 		if v := ts.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

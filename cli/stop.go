@@ -23,7 +23,10 @@ func stopCommand() *cli.Command {
 }
 
 func runStop(c *cli.Context) error {
-	if c.NArg() != 1 {
+	if c.NArg() > 1 {
+		return extraArg(c, 1, "one PID or NAME")
+	}
+	if c.NArg() == 0 {
 		return usageErrorf("stop takes one PID or NAME (see rhizome ps)")
 	}
 	client, err := dial(c)

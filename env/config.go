@@ -32,7 +32,8 @@ import (
 //	        instance clover-prod-databases:europe-west1:ledger
 //
 // An environment with a built-in's name overrides that one's settings (the ones it states).
-// Indentation is for people; the keywords decide what belongs where.
+// Indentation is for people; the keywords decide what belongs where. `include PATH…` reads
+// other files in place (see include.go), so a team can keep its environments in a repository.
 func ConfigFile() string { return filepath.Join(ConfigDir(), "config") }
 
 // Load reads the built-in environments and the user's config file, if it exists.
@@ -53,12 +54,22 @@ func Load() (*Catalog, error) {
 	return c, nil
 }
 
+// parse overlays the environments of the config file at path (read from r) and the files it
+// includes on c, then checks that each says all it must. Errors name the file and line.
+func (c *Catalog) parse(path string, r io.Reader) error {
+	if err := c.parseFile(path, r, nil); err != nil {
+		return err
+	}
+	return c.validate()
+}
+
 // nameRE is what environment, database and alias names may look like: they end up on command
 // lines and in completion, so no spaces, quotes or leading dashes.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
-// parse overlays the environments of one config file on c. Errors name the file and line.
-func (c *Catalog) parse(path string, r io.Reader) error {
+// parseFile overlays the environments of one config file on c. including holds the files
+// whose include lines led here, outermost first, to refuse a cycle.
+func (c *Catalog) parseFile(path string, r io.Reader, including []string) error {
 	sc := bufio.NewScanner(r)
 	var env *Environment
 	var db *Database
@@ -80,6 +91,17 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 			return args[0], nil
 		}
 		switch key {
+		case "include":
+			if len(args) == 0 {
+				return fail("include needs a PATH (a glob, ~ or relative to this file)")
+			}
+			if err := c.include(path, args, append(including, path)); err != nil {
+				if located := (*includedError)(nil); errors.As(err, &located) {
+					return located.err
+				}
+				return fail("%v", err)
+			}
+			env, db = nil, nil // an included file does not continue this file's environment
 		case "environment":
 			name, err := one()
 			if err != nil {
@@ -216,13 +238,13 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 			}
 			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
+			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
-	return c.validate()
+	return nil
 }
 
 // validate checks that every environment and database says all it must.

@@ -87,3 +87,7 @@ func lastLine(s string) string {
 	}
 	return s
 }
+
+// FindKubectl returns the kubectl a forward would run, by the same rule, for the client's
+// checks (rhizome doctor): configured ($RHIZOME_KUBECTL), else kubectl on PATH.
+func FindKubectl(configured string) (string, error) { return findKubectl(configured) }

@@ -131,7 +131,7 @@ func TestPodReplacedUnderLiveForward(t *testing.T) {
 
 func TestTargetDeadThenBack(t *testing.T) {
 	u := newUser(t, 33336)
-	u.mustForward()
+	port := portOf(u.mustForward())
 	if err := cluster.BreakTarget(); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestTargetDeadThenBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored = true
-	took := eventually(t, 60*time.Second, "SELECT 1 after the target came back", func() error { return selectOne("33336") })
+	took := eventually(t, 60*time.Second, "SELECT 1 after the target came back", func() error { return selectOne(port) })
 	t.Logf("ready again %v after the target came back", took.Round(10*time.Millisecond))
 	eventually(t, 30*time.Second, "ps showing ready", func() error {
 		if ps := u.ps(); ps.Count != 1 || ps.Running[0].State != "ready" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,7 +54,8 @@ func (u *user) forwardJSON(args ...string) rpc.Handle {
 func TestFrontDoorHoldsThePortThroughAReconnect(t *testing.T) {
 	u := newUser(t, 33376)
 	h := u.forwardJSON()
-	if err := mariadb(5*time.Second, tcp("33376")); err != nil {
+	port := strconv.Itoa(h.LocalPort)
+	if err := mariadb(5*time.Second, tcp(port)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -64,7 +66,7 @@ func TestFrontDoorHoldsThePortThroughAReconnect(t *testing.T) {
 	go func() { // another program trying to take the port all through the reconnect
 		defer probes.Done()
 		for probeCtx.Err() == nil {
-			for _, addr := range []string{"127.0.0.1:33376", "[::1]:33376"} {
+			for _, addr := range []string{"127.0.0.1:" + port, "[::1]:" + port} {
 				if l, err := net.Listen("tcp", addr); err == nil {
 					bound.Add(1)
 					l.Close()
@@ -83,7 +85,7 @@ func TestFrontDoorHoldsThePortThroughAReconnect(t *testing.T) {
 		}
 		return nil
 	})
-	if err := mariadb(30*time.Second, tcp("33376")); err != nil {
+	if err := mariadb(30*time.Second, tcp(port)); err != nil {
 		t.Errorf("a client that connected while the forward reconnected: %v", err)
 	}
 	if err := mariadb(30*time.Second, socketAt(h.UnixSocket)); err != nil {
@@ -104,16 +106,17 @@ func TestFrontDoorHoldsThePortThroughAReconnect(t *testing.T) {
 func TestFrontDoorLetsOnlyTheOwnerIn(t *testing.T) {
 	u := newUser(t, 33386)
 	h := u.forwardJSON()
+	port := strconv.Itoa(h.LocalPort)
 	if h.UnixSocket == "" || h.UnixSocketError != "" {
 		t.Fatalf("handle = %+v, want a Unix socket", h)
 	}
-	if err := mariadb(5*time.Second, tcp("33386"), asNobody...); err == nil {
+	if err := mariadb(5*time.Second, tcp(port), asNobody...); err == nil {
 		t.Errorf("uid 65534 got SELECT 1 through the owner's forward")
 	}
 	if err := mariadb(5*time.Second, socketAt(h.UnixSocket), asNobody...); err == nil {
 		t.Errorf("uid 65534 got SELECT 1 through the owner's socket")
 	}
-	if err := mariadb(5*time.Second, tcp("33386")); err != nil {
+	if err := mariadb(5*time.Second, tcp(port)); err != nil {
 		t.Errorf("the owner over TCP after the refusal: %v", err)
 	}
 	if err := mariadb(5*time.Second, socketAt(h.UnixSocket)); err != nil {
@@ -139,8 +142,8 @@ func TestFrontDoorLetsOnlyTheOwnerIn(t *testing.T) {
 // TestIdleTimeoutAndMaxAge: an unused forward stops after its idle-timeout, a used one does not;
 // max-age stops a forward whatever its use, cutting its connections.
 func TestIdleTimeoutAndMaxAge(t *testing.T) {
-	u := newUser(t, 33396+10)
-	u.mustForward("--idle-timeout", "2s")
+	u := newUser(t, 33406)
+	port := portOf(u.mustForward("--idle-timeout", "2s"))
 	eventually(t, 30*time.Second, "ps showing the unused forward idle-stopped", func() error {
 		ps := u.ps()
 		if ps.Count != 1 || ps.Running[0].State != "idle-stopped" || !strings.Contains(ps.Running[0].Reason, "idle-timeout 2s") {
@@ -148,13 +151,13 @@ func TestIdleTimeoutAndMaxAge(t *testing.T) {
 		}
 		return nil
 	})
-	if err := mariadb(2*time.Second, tcp("33406")); err == nil {
+	if err := mariadb(2*time.Second, tcp(port)); err == nil {
 		t.Errorf("SELECT 1 through a forward that stopped itself")
 	}
 
 	// Used: a connection open for 4 s keeps a 2 s idle-timeout from firing.
 	u.mustForward("--idle-timeout", "2s")
-	if err := sleepQuery(4, tcp("33406")); err != nil {
+	if err := sleepQuery(4, tcp(port)); err != nil {
 		t.Fatalf("a 4 s query through the forward: %v", err)
 	}
 	if ps := u.ps(); ps.Count != 1 || ps.Running[0].State != "ready" {
@@ -169,7 +172,7 @@ func TestIdleTimeoutAndMaxAge(t *testing.T) {
 
 	// max-age cuts an open connection.
 	u.mustForward("--max-age", "2s")
-	err := sleepQuery(10, tcp("33406"))
+	err := sleepQuery(10, tcp(port))
 	if err == nil {
 		t.Errorf("a 10 s query outlived a 2 s max-age")
 	}

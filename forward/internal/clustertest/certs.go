@@ -22,6 +22,9 @@ import (
 type pki struct {
 	caFile, serverCert, serverKey, saKey, saPub string
 	caPEM, adminCertPEM, adminKeyPEM            []byte
+
+	ca    *x509.Certificate // signs the client certificates of users (clientCert)
+	caKey *ecdsa.PrivateKey
 }
 
 // newPKI writes the certificates into dir.
@@ -55,6 +58,8 @@ func newPKI(dir string) (*pki, error) {
 		saKey:      filepath.Join(dir, "sa.key"),
 		saPub:      filepath.Join(dir, "sa.pub"),
 		caPEM:      pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		ca:         ca,
+		caKey:      caKey,
 	}
 
 	serverCertPEM, serverKeyPEM, err := issue(ca, caKey, &x509.Certificate{
@@ -66,10 +71,7 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("making serving certificate: %w", err)
 	}
-	p.adminCertPEM, p.adminKeyPEM, err = issue(ca, caKey, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "clustertest-admin", Organization: []string{"system:masters"}},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
+	p.adminCertPEM, p.adminKeyPEM, err = p.clientCert("clustertest-admin", "system:masters")
 	if err != nil {
 		return nil, fmt.Errorf("making admin certificate: %w", err)
 	}
@@ -99,6 +101,15 @@ func newPKI(dir string) (*pki, error) {
 		}
 	}
 	return p, nil
+}
+
+// clientCert issues a client certificate for user: the API server reads the common name as the
+// user's name and each organization as a group.
+func (p *pki) clientCert(user string, groups ...string) (certPEM, keyPEMData []byte, err error) {
+	return issue(p.ca, p.caKey, &x509.Certificate{
+		Subject:     pkix.Name{CommonName: user, Organization: groups},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
 }
 
 // issue signs tmpl with the CA and returns the certificate and a new key, both PEM-encoded.

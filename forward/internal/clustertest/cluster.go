@@ -56,6 +56,8 @@ type Cluster struct {
 	Postgres   Postgres // PostgreSQL itself, bypassing the pod
 
 	sp      *spawner
+	pki     *pki   // the CA that signs users' certificates (UserKubeconfig)
+	server  string // the API server's URL
 	api     *kubeAPI
 	objs    *objects
 	proxies []*proxy // MariaDB's, then Postgres's
@@ -170,9 +172,10 @@ func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPo
 		return err
 	}
 	server := "https://127.0.0.1:" + strconv.Itoa(apiPort)
-	if err := writeKubeconfig(c.Kubeconfig, c.Context, server, p); err != nil {
+	if err := writeKubeconfig(c.Kubeconfig, c.Context, server, p.caPEM, p.adminCertPEM, p.adminKeyPEM); err != nil {
 		return err
 	}
+	c.pki, c.server = p, server
 	c.api = newKubeAPI(server, tlsConfig)
 
 	etcd, err := startEtcd(ctx, c.sp, t.etcd, c.Dir, etcdPort, peerPort)

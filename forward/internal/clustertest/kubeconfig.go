@@ -8,8 +8,9 @@ import (
 )
 
 // writeKubeconfig writes a kubeconfig whose only context, also the current one, is named
-// context and reaches server as the admin user. JSON is valid YAML, so kubectl reads it.
-func writeKubeconfig(path, context, server string, p *pki) error {
+// context and reaches server with the client certificate certPEM (key keyPEM). JSON is valid
+// YAML, so kubectl reads it.
+func writeKubeconfig(path, context, server string, caPEM, certPEM, keyPEM []byte) error {
 	b64 := base64.StdEncoding.EncodeToString
 	cfg := map[string]any{
 		"apiVersion":      "v1",
@@ -19,14 +20,14 @@ func writeKubeconfig(path, context, server string, p *pki) error {
 			"name": context,
 			"cluster": map[string]any{
 				"server":                     server,
-				"certificate-authority-data": b64(p.caPEM),
+				"certificate-authority-data": b64(caPEM),
 			},
 		}},
 		"users": []any{map[string]any{
 			"name": context,
 			"user": map[string]any{
-				"client-certificate-data": b64(p.adminCertPEM),
-				"client-key-data":         b64(p.adminKeyPEM),
+				"client-certificate-data": b64(certPEM),
+				"client-key-data":         b64(keyPEM),
 			},
 		}},
 		"contexts": []any{map[string]any{

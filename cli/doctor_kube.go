@@ -1,0 +1,213 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward"
+)
+
+// The bounds of one kubectl check: kubectl's own timeout on each request to the API server,
+// and a deadline on the whole process, which also covers a credential plugin that hangs and
+// kubectl's retries of discovery.
+const (
+	kubeRequestTimeout = 5 * time.Second
+	kubeCheckTimeout   = 10 * time.Second
+)
+
+// doctorParallel bounds how many kubectl checks run at once. They run in parallel because
+// each may wait out its bound on a dead cluster; gcloud's kubectl dispatcher even asks the
+// current context's server for its version before `kubectl version --client`.
+const doctorParallel = 16
+
+// kubeChecks checks kubectl, then each environment's context and, where the context is in the
+// kubeconfig, its permissions and its deployment. Every kubectl runs at once, so a dead API
+// server costs one bound, not one per check; the answers for a context that turns out to be
+// missing are dropped.
+func kubeChecks(ctx context.Context, envs []*env.Environment) []check {
+	path, err := forward.FindKubectl(os.Getenv(varKubectl))
+	if err != nil {
+		return []check{failed("kubectl", "install kubectl (https://kubernetes.io/docs/tasks/tools/), or set RHIZOME_KUBECTL", "%v", err)}
+	}
+	var version check
+	var contexts []string
+	var contextsErr error
+	apiChecks := make([][]check, len(envs))
+	jobs := []func(){
+		func() { version = checkKubectl(ctx, path) },
+		func() {
+			var out string
+			out, contextsErr = runKubectl(ctx, path, "config", "get-contexts", "-o", "name")
+			contexts = strings.Fields(out)
+		},
+	}
+	for i, e := range envs {
+		apiChecks[i] = make([]check, 3)
+		jobs = append(jobs,
+			func() { apiChecks[i][0] = checkCanI(ctx, path, e, "pods/portforward") },
+			func() { apiChecks[i][1] = checkCanI(ctx, path, e, "pods/exec") },
+			func() { apiChecks[i][2] = checkDeployment(ctx, path, e) })
+	}
+	runAll(jobs)
+
+	checks := []check{version}
+	if contextsErr != nil {
+		return append(checks, failed("kubeconfig", "fix or remove the kubeconfig file kubectl names", "kubectl config get-contexts: %v", contextsErr))
+	}
+	for i, e := range envs {
+		if !slices.Contains(contexts, e.Context) {
+			checks = append(checks, failed(e.Name+" context", env.ContextHint(e.Context),
+				"%q is not in the kubeconfig (it has: %s)", e.Context, listOrNone(contexts)))
+			continue
+		}
+		checks = append(checks, passed(e.Name+" context", "%s is in the kubeconfig", e.Context))
+		checks = append(checks, apiChecks[i]...)
+	}
+	return checks
+}
+
+// runAll runs the jobs, doctorParallel at a time, and returns when all have.
+func runAll(jobs []func()) {
+	sem := make(chan struct{}, doctorParallel)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			j()
+		}()
+	}
+	wg.Wait()
+}
+
+// checkKubectl asks the kubectl at path for its version.
+func checkKubectl(ctx context.Context, path string) check {
+	const fix = "reinstall kubectl, or set RHIZOME_KUBECTL to a working one"
+	out, err := runKubectl(ctx, path, "version", "--client", "-o", "json")
+	if err != nil {
+		return failed("kubectl", fix, "%s: %v", path, err)
+	}
+	var v struct {
+		ClientVersion struct {
+			GitVersion string `json:"gitVersion"`
+		} `json:"clientVersion"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.ClientVersion.GitVersion == "" {
+		return failed("kubectl", fix, "%s: no version in its answer %q", path, oneLine(out))
+	}
+	return passed("kubectl", "%s, %s", path, v.ClientVersion.GitVersion)
+}
+
+// runKubectl runs kubectl with the user's environment (KUBECONFIG included) and returns its
+// stdout. An error carries kubectl's last line of stderr, or says it did not answer in time.
+func runKubectl(ctx context.Context, path string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, kubeCheckTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = os.Environ()
+	cmd.WaitDelay = time.Second // a killed kubectl's children must not hold the pipes open
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return stdout.String(), fmt.Errorf("no answer within %v", kubeCheckTimeout)
+	}
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = err.Error()
+		}
+		return stdout.String(), errors.New(lastLine(msg))
+	}
+	return stdout.String(), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// kubeArgs are the flags every API check starts with: the environment's context and namespace
+// and kubectl's request timeout.
+func kubeArgs(e *env.Environment, args ...string) []string {
+	return append([]string{"--context", e.Context, "--namespace", e.Namespace,
+		"--request-timeout", kubeRequestTimeout.String()}, args...)
+}
+
+// checkCanI asks the API server whether the environment's credentials may create resource (a
+// subresource of pods) in its namespace, as a forward must.
+func checkCanI(ctx context.Context, kubectl string, e *env.Environment, resource string) check {
+	name := e.Name + " " + resource
+	// "can-i create pods/exec" would ask about a pod named exec: a subresource is a flag.
+	kind, sub, _ := strings.Cut(resource, "/")
+	out, err := runKubectl(ctx, kubectl, kubeArgs(e, "auth", "can-i", "create", kind, "--subresource", sub)...)
+	answer := strings.TrimSpace(out)
+	switch {
+	case answer == "yes":
+		return passed(name, "may create %s in namespace %s", resource, e.Namespace)
+	case strings.HasPrefix(answer, "no"):
+		return failed(name, rbacFix(e, "create", resource), "the credentials of %s may not create %s in namespace %s", e.Context, resource, e.Namespace)
+	case err == nil:
+		err = fmt.Errorf("kubectl auth can-i answered %q", answer)
+	}
+	return failed(name, kubeFix(e, err.Error(), "create", resource), "%v", err)
+}
+
+// checkDeployment checks that the deployment whose pod runs the connection script exists.
+func checkDeployment(ctx context.Context, kubectl string, e *env.Environment) check {
+	name := e.Name + " deployment"
+	_, err := runKubectl(ctx, kubectl, kubeArgs(e, "get", "deployment", e.Deployment, "-o", "name")...)
+	if err == nil {
+		return passed(name, "%s exists in namespace %s", e.Deployment, e.Namespace)
+	}
+	return failed(name, kubeFix(e, err.Error(), "get", "deployments"), "%v", err)
+}
+
+// kubeFix says what to do about a kubectl failure in an environment, from kubectl's words.
+// The patterns are the ones kubectl prints (client-go's and the API server's messages).
+func kubeFix(e *env.Environment, msg, verb, resource string) string {
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(msg, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("no answer within", "Client.Timeout", "context deadline exceeded", "i/o timeout", "TLS handshake timeout",
+		"connection refused", "was refused", "no such host", "no route to host", "network is unreachable", "Unable to connect to the server"):
+		return fmt.Sprintf("the API server of %s does not answer: check your network or VPN, and that the cluster is up (kubectl --context %s cluster-info)", e.Context, e.Context)
+	case has("Unauthorized", "You must be logged in", "gke-gcloud-auth-plugin", "getting credentials", "exec plugin"):
+		return env.LoginHint(e.Context)
+	case has("Forbidden", "forbidden"):
+		return rbacFix(e, verb, resource)
+	case has("NotFound", "not found"):
+		return fmt.Sprintf("check the namespace and deployment of environment %s (%s) with kubectl --context %s get deployments -A", e.Name, e.Source, e.Context)
+	}
+	return "see kubectl's message"
+}
+
+// rbacFix is the fix for credentials that may not do what a forward does.
+func rbacFix(e *env.Environment, verb, resource string) string {
+	return fmt.Sprintf("ask a cluster admin for a Role in namespace %s with verb %s on %s, bound to your user", e.Namespace, verb, resource)
+}
+
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
