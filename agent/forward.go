@@ -16,7 +16,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 		Context: p.KubeContext, Namespace: p.KubeNamespace, Deployment: p.KubeDeployment,
 		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort,
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
-		Name: p.Name, Simulate: p.Simulate,
+		Name: p.Name, Simulate: p.Simulate, Engine: p.Engine,
 		ConnectWait: time.Duration(p.ConnectWait), IdleTimeout: time.Duration(p.IdleTimeout), MaxAge: time.Duration(p.MaxAge),
 		Wait: time.Duration(p.Wait),
 	})
@@ -29,7 +29,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 func toHandle(h forward.Handle) rpc.Handle {
 	return rpc.Handle{
 		ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved,
-		UnixSocket: h.UnixSocket, UnixSocketError: h.UnixSocketError,
+		Engine: h.Engine, UnixSocket: h.UnixSocket, UnixSocketError: h.UnixSocketError,
 	}
 }
 

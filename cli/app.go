@@ -35,8 +35,8 @@ func Run(ctx context.Context, args []string) int {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
 	// Completion bypasses urfave/cli's parsing: a half-typed command line is not an error.
-	if words, ok := completionRequest(args); ok {
-		writeCompletions(ctx, stdout, app, words)
+	if words, described, ok := completionRequest(args); ok {
+		writeCompletions(ctx, stdout, app, words, described)
 		return exitOK
 	}
 	var unknownCommand string

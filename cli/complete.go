@@ -23,6 +23,13 @@ import (
 // nothing else: no error ever reaches the command line, and it always exits 0.
 const completeCommand = "__complete"
 
+// describeCommand is completeCommand for the shells that show what a candidate is (zsh, fish):
+// a candidate may be followed by describeSep and its description (a database's engine).
+const describeCommand = "__describe"
+
+// describeSep separates a candidate from its description in describeCommand's answer.
+const describeSep = "\t"
+
 // urfaveCompleteFlag is urfave/cli's completion protocol, kept working for its stock scripts:
 // the words before the cursor, the word under completion only when it starts with "-", then
 // this flag.
@@ -32,33 +39,35 @@ const urfaveCompleteFlag = "--generate-bash-completion"
 const completionTimeout = 300 * time.Millisecond
 
 // completionRequest recognises a completion request in args (args[0] is the program) and
-// returns the words to complete, the last being the word under completion.
-func completionRequest(args []string) ([]string, bool) {
+// returns the words to complete, the last being the word under completion, and whether the
+// asker reads descriptions (describeCommand).
+func completionRequest(args []string) (words []string, described, ok bool) {
 	if len(args) < 2 {
-		return nil, false
+		return nil, false, false
 	}
-	words := args[1:]
-	if words[0] == completeCommand {
+	words = args[1:]
+	if words[0] == completeCommand || words[0] == describeCommand {
+		described = words[0] == describeCommand
 		words = words[1:]
 		if len(words) == 0 {
 			words = []string{""}
 		}
-		return words, true
+		return words, described, true
 	}
 	last := len(words) - 1
 	if words[last] != urfaveCompleteFlag {
-		return nil, false
+		return nil, false, false
 	}
 	words = words[:last]
 	for _, w := range words {
 		if w == "--" {
-			return nil, false // urfave/cli too leaves everything after -- alone
+			return nil, false, false // urfave/cli too leaves everything after -- alone
 		}
 	}
 	if len(words) == 0 || !strings.HasPrefix(words[len(words)-1], "-") {
 		words = append(words[:len(words):len(words)], "")
 	}
-	return words, true
+	return words, false, true
 }
 
 // argCompleter offers the next positional argument of a command, given the ones before it and
@@ -74,19 +83,38 @@ var argCompleters = map[string]argCompleter{
 	"completion": completeShells,
 }
 
-// writeCompletions prints the candidates for words, one a line. It reads the environment's
-// config and, for the commands that name processes, asks the agent, but never starts one.
-func writeCompletions(ctx context.Context, w io.Writer, app *cli.App, words []string) {
-	for _, c := range completions(ctx, app, words) {
+// writeCompletions prints the candidates for words, one a line, with their descriptions when
+// described. It reads the environment's config and, for the commands that name processes,
+// asks the agent, but never starts one.
+func writeCompletions(ctx context.Context, w io.Writer, app *cli.App, words []string, described bool) {
+	candidates := completions(ctx, app, words)
+	if described {
+		candidates = describedCompletions(ctx, app, words)
+	}
+	for _, c := range candidates {
 		fmt.Fprintln(w, c)
 	}
 }
 
-// completions returns the candidates for the last of words, which are the command line after
-// "rhizome". It reads the words as the command will (see flagsFirst): global flags, the
-// command, then its flags and arguments in any order up to "--", after which nothing is
-// offered, as everything there is the command's.
+// completions returns the candidates for the last of words, without descriptions.
 func completions(ctx context.Context, app *cli.App, words []string) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range describedCompletions(ctx, app, words) {
+		if name, _, _ := strings.Cut(c, describeSep); !seen[name] {
+			seen[name] = true
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// describedCompletions returns the candidates for the last of words, which are the command
+// line after "rhizome", each perhaps with describeSep and its description. It reads the words
+// as the command will (see flagsFirst): global flags, the command, then its flags and
+// arguments in any order up to "--", after which nothing is offered, as everything there is
+// the command's.
+func describedCompletions(ctx context.Context, app *cli.App, words []string) []string {
 	if len(words) == 0 {
 		words = []string{""}
 	}
@@ -178,12 +206,14 @@ func dashed(name string) string {
 	return "--" + name
 }
 
-// withPrefix keeps the candidates that start with prefix, each once, in order.
+// withPrefix keeps the candidates that start with prefix, each once, in order. A candidate's
+// description (after describeSep) takes no part in the match.
 func withPrefix(candidates []string, prefix string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range candidates {
-		if strings.HasPrefix(c, prefix) && !seen[c] {
+		name, _, _ := strings.Cut(c, describeSep)
+		if strings.HasPrefix(name, prefix) && !seen[c] {
 			seen[c] = true
 			out = append(out, c)
 		}
@@ -192,7 +222,8 @@ func withPrefix(candidates []string, prefix string) []string {
 }
 
 // completeForward offers environment names and aliases, then that environment's databases and
-// their aliases, from the built-in environments and the user's config.
+// their aliases, each described by its engine, from the built-in environments and the user's
+// config.
 func completeForward(_ context.Context, _ string, args []string) []string {
 	if len(args) > 1 {
 		return nil
@@ -214,8 +245,10 @@ func completeForward(_ context.Context, _ string, args []string) []string {
 		return nil
 	}
 	for _, n := range e.DatabaseNames() {
-		out = append(out, n)
-		out = append(out, e.Databases[n].Aliases...)
+		db := e.Databases[n]
+		for _, name := range append([]string{n}, db.Aliases...) {
+			out = append(out, name+describeSep+db.Engine)
+		}
 	}
 	return out
 }

@@ -28,7 +28,7 @@ func TestCompletionRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := completionRequest(tt.args)
+			got, _, ok := completionRequest(tt.args)
 			if ok != tt.wantOK || !slices.Equal(got, tt.want) {
 				t.Errorf("completionRequest(%q) = %q, %v, want %q, %v", tt.args, got, ok, tt.want, tt.wantOK)
 			}

@@ -3,9 +3,11 @@ package cli_test
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // interactiveShell is a shell set up as a user would after the README: the completion
@@ -137,5 +139,43 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCompletionShowsEngine: zsh and fish list each database beside its engine.
+func TestCompletionShowsEngine(t *testing.T) {
+	for _, sh := range interactiveShells {
+		if strings.HasPrefix(sh.name, "bash") {
+			continue // bash lists bare words
+		}
+		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
+			requireProgram(t, strings.Fields(sh.name)[0])
+			u := newUser(t)
+			writeFile(t, filepath.Join(u.dir, "config", "rhizome", "config"), `environment eu-prod
+    alias eu
+    context gke_x
+    namespace ns
+    deployment dep
+    database ledger
+        engine postgres
+        instance proj:europe-west1:ledger
+    database payroll
+        engine sqlserver
+        instance proj:europe-west1:payroll
+`)
+			term := startTerminal(t, u, sh.setup(t, u)...)
+			term.waitPrompt(sh.prompt, "")
+			term.typeText("rhizome forward eu ")
+			term.press("Tab")
+			var screen string
+			for deadline := time.Now().Add(screenTimeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if screen = term.screen(); regexp.MustCompile(`ledger +\(?(-- )?postgres`).MatchString(screen) &&
+					regexp.MustCompile(`payroll +\(?(-- )?sqlserver`).MatchString(screen) {
+					return
+				}
+			}
+			t.Errorf("Tab after rhizome forward eu did not list the databases with their engines; the screen:\n%s", screen)
+		})
 	}
 }

@@ -41,6 +41,7 @@ type dbJSON struct {
 	Instance  string   `json:"sql_connection"`
 	LocalPort int      `json:"local_port"`
 	Source    string   `json:"source"`
+	Engine    string   `json:"engine"`
 }
 
 func runEnvs(c *cli.Context) error {
@@ -57,7 +58,7 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source})
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source, db.Engine})
 			}
 			out = append(out, j)
 		}
@@ -68,10 +69,19 @@ func runEnvs(c *cli.Context) error {
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withAliases(db.Name, db.Aliases), db.LocalPort, db.Instance, e.Context, db.Source)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), db.LocalPort, db.Instance, e.Context, db.Source)
 		}
 	}
 	return tw.Flush()
+}
+
+// withEngine marks a database of an engine other than the default, in brackets: the table
+// keeps its columns, and --json has every database's engine.
+func withEngine(name, engine string) string {
+	if engine == "" || engine == env.DefaultEngine {
+		return name
+	}
+	return name + " [" + engine + "]"
 }
 
 func withAliases(name string, aliases []string) string {

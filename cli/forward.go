@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -29,17 +28,22 @@ restarts and dropped connections. Asking again returns the same forward.
    rhizome forward --json na-prod bookkeeper       # the handle as JSON
    rhizome forward --port 3310 na-prod bookkeeper  # this port or an error
    rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
+   rhizome forward --exec eu-prod ledger -- psql   # a postgres database: PGHOST, PGPORT
    mysql -S "$(rhizome forward --socket na-prod bookkeeper)"  # the private Unix socket
    rhizome forward --idle-timeout 2h na-prod bookkeeper     # stop it after 2 h unused
 
 The agent holds the port (127.0.0.1 and ::1) and the socket for the forward's whole life, lets in
 only your own user, and holds a connection made while the chain reconnects until it is back.
 
-With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward greets like MySQL.`,
+--exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST, MYSQL_TCP_PORT and
+MYSQL_UNIX_PORT (mysql), PGHOST and PGPORT (postgres), SQLCMDSERVER (sqlserver).
+
+With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward answers as the database's
+engine would on its first step.`,
 		Flags: []cli.Flag{
 			jsonFlag(),
 			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
-			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL, MYSQL_HOST, MYSQL_TCP_PORT and MYSQL_UNIX_PORT set"},
+			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL and the engine's variables (MYSQL_TCP_PORT, PGPORT, …) set"},
 			&cli.BoolFlag{Name: "socket", Usage: "print the path of the forward's private Unix socket instead of the handle"},
 			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)"},
@@ -162,17 +166,14 @@ func forwardHint(err error) error {
 func runWithHandle(c *cli.Context, h rpc.Handle, command []string) error {
 	cmd := exec.CommandContext(context.WithoutCancel(c.Context), command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
-	cmd.Env = append(os.Environ(),
-		"DATABASE_URL="+h.ConnectionString,
-		"MYSQL_HOST=127.0.0.1",
-		"MYSQL_TCP_PORT="+strconv.Itoa(h.LocalPort),
-	)
-	if h.UnixSocket != "" {
-		cmd.Env = append(cmd.Env, "MYSQL_UNIX_PORT="+h.UnixSocket)
+	engine, err := env.LookupEngine(h.Engine)
+	if err != nil {
+		return fmt.Errorf("the agent's handle: %w (an agent of another version? restart it with rhizome agent -k)", err)
 	}
+	cmd.Env = append(os.Environ(), engine.ExecEnv(h)...)
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
 		if code := exit.ExitCode(); code > 0 {

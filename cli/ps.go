@@ -62,9 +62,13 @@ func runPs(c *cli.Context) error {
 
 func printPsTable(w io.Writer, procs []rpc.Process, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tNAME\tSTATE\tUPTIME\tRESTARTS\tDETAIL")
+	fmt.Fprintln(tw, "PID\tNAME\tSTATE\tENGINE\tUPTIME\tRESTARTS\tDETAIL")
 	for _, p := range procs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", pidColumn(p), p.Name, p.State, uptimeColumn(p, now), p.Restarts, processDetail(p, now))
+		engine := "-"
+		if p.Handle != nil && p.Handle.Engine != "" {
+			engine = p.Handle.Engine
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", pidColumn(p), p.Name, p.State, engine, uptimeColumn(p, now), p.Restarts, processDetail(p, now))
 	}
 	tw.Flush()
 }

@@ -27,6 +27,9 @@ import (
 //	        alias    bk
 //	        instance clover-prod-databases:europe-west1:billing-bookkeeper
 //	        port     3307
+//	    database ledger
+//	        engine   postgres   # mysql (the default), postgres or sqlserver
+//	        instance clover-prod-databases:europe-west1:ledger
 //
 // An environment with a built-in's name overrides that one's settings (the ones it states).
 // Indentation is for people; the keywords decide what belongs where. `include PATH…` reads
@@ -39,7 +42,7 @@ func Load() (*Catalog, error) {
 	path := ConfigFile()
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return c, nil
+		return c, c.validate()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading environments: %w", err)
@@ -222,8 +225,20 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 				return fail("port %q: %v", v, err)
 			}
 			db.LocalPort = port
+		case "engine":
+			if db == nil {
+				return fail("engine belongs to a database")
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			if _, err := LookupEngine(v); err != nil {
+				return fail("%v", err)
+			}
+			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port", fields[0])
+			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -245,8 +260,13 @@ func (c *Catalog) validate() error {
 			if db.Instance == "" {
 				return fmt.Errorf("%s: database %s of environment %s has no instance", db.Source, db.Name, e.Name)
 			}
+			engine, err := LookupEngine(db.Engine)
+			if err != nil {
+				return fmt.Errorf("%s: database %s of environment %s: %w", db.Source, db.Name, e.Name, err)
+			}
+			db.Engine = engine.Name
 			if db.LocalPort == 0 {
-				db.LocalPort = DefaultLocalPort
+				db.LocalPort = engine.DefaultPort
 			}
 		}
 	}

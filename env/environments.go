@@ -50,7 +50,8 @@ type Database struct {
 	Name      string
 	Aliases   []string
 	Instance  string // Cloud SQL connection name, project:region:instance
-	LocalPort int    // preferred local port
+	LocalPort int    // preferred local port; the engine's default when the config gives none
+	Engine    string // mysql, postgres or sqlserver (see LookupEngine); "" until loaded: DefaultEngine
 	Source    string
 }
 

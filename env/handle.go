@@ -45,6 +45,7 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 		Name:        e.Name + "/" + db.Name,
 		Kubeconfig:  os.Getenv("KUBECONFIG"),
 		Simulate:    SimulateRequested(),
+		Engine:      db.Engine,
 		ConnectWait: rpc.Duration(e.ConnectWait), IdleTimeout: rpc.Duration(e.IdleTimeout), MaxAge: rpc.Duration(e.MaxAge),
 	}
 }

@@ -16,7 +16,8 @@ import (
 //	config:2: context "--kubeconfig=/etc/x" is not a name kubectl accepts: it starts with '-'
 //	forward: invalid request: kube_context "--x" is not a Kubernetes name: it starts with '-'
 
-// DefaultLocalPort is the local port of a database whose config or request names none.
+// DefaultLocalPort is the local port of a database whose config or request names neither a
+// port nor an engine: the default engine's (see the engine table in engine.go).
 const DefaultLocalPort = 3306
 
 // maxKubeName bounds a context, namespace or deployment name (Kubernetes' longest, a DNS

@@ -123,7 +123,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	c.backendAddr = "127.0.0.1:" + strconv.Itoa(port)
 	refusals := 0
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := CheckGreeting(ctx, c.backendAddr)
+		version, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr)
 		if err == nil {
 			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, back end %s)", c.req.SQLConnection, c.door.port, version, c.backendAddr)
 			c.door.up(c.backendAddr)
@@ -139,7 +139,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 		case <-ctx.Done():
 			c.distrust()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("no MySQL greeting through %s within %v: %v", c.backendAddr, readyWait, err)
+				return fmt.Errorf("no %s answer through %s within %v: %v", c.req.engine().Title, c.backendAddr, readyWait, err)
 			}
 			return endedEarly(p)
 		case <-time.After(wait):
@@ -198,7 +198,7 @@ func endedEarly(p *proc.Process) error {
 func (c *chain) health(ctx context.Context, _ *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := CheckGreeting(ctx, c.backendAddr); err != nil {
+	if _, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr); err != nil {
 		c.distrust()
 		return fmt.Errorf("health check through the back end %s failed: %w", c.backendAddr, err)
 	}

@@ -97,9 +97,7 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	if m.opts.SimulateAll {
 		r.Simulate = true
 	}
-	if r.LocalPort == 0 {
-		r.LocalPort = defaultLocalPort
-	}
+	r.LocalPort = r.localPort()
 	if len(r.ConnectCommand) == 0 {
 		r.ConnectCommand = env.DefaultConnectCommand
 	}

@@ -10,7 +10,6 @@ package forward
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
@@ -22,7 +21,7 @@ type Request struct {
 	Namespace     string
 	Deployment    string
 	SQLConnection string // Cloud SQL instance, project:region:instance
-	LocalPort     int    // preferred local port; 0 = env.DefaultLocalPort
+	LocalPort     int    // preferred local port; 0 = the engine's default
 
 	PinPort        bool     // a busy LocalPort is an error rather than a move to the next free one
 	ConnectCommand []string // run in the pod with SQLConnection appended; nil = env.DefaultConnectCommand
@@ -30,6 +29,7 @@ type Request struct {
 	Kubeconfig     string   // the client's KUBECONFIG, "" for kubectl's default
 	Name           string   // label in ps, e.g. "na-prod/bookkeeper"
 	Simulate       bool     // run the simulated forward instead of kubectl
+	Engine         string   // the instance's database engine (env.MySQL, …); "" = env.DefaultEngine
 
 	// ConnectWait bounds how long a connection that arrives while the chain is down waits for
 	// it; 0 means DefaultConnectWait.
@@ -54,32 +54,49 @@ const DefaultConnectWait = 30 * time.Second
 type key struct {
 	kubeconfig, context, namespace, deployment, instance string
 	simulate                                             bool
+	engine                                               string
 }
 
 func (r Request) key() key {
-	return key{r.Kubeconfig, r.Context, r.Namespace, r.Deployment, r.SQLConnection, r.Simulate}
+	return key{r.Kubeconfig, r.Context, r.Namespace, r.Deployment, r.SQLConnection, r.Simulate, r.engine().Name}
+}
+
+// engine is r's engine; validate refuses an unknown one, which reads as the default here.
+func (r Request) engine() env.Engine {
+	e, err := env.LookupEngine(r.Engine)
+	if err != nil {
+		e, _ = env.LookupEngine("")
+	}
+	return e
+}
+
+// localPort is the port r prefers: the one it names, else its engine's usual one.
+func (r Request) localPort() int {
+	if r.LocalPort == 0 {
+		return r.engine().DefaultPort
+	}
+	return r.LocalPort
 }
 
 // Handle is how a client reaches a ready forward.
 type Handle struct {
-	ConnectionString string // mysql://127.0.0.1:PORT
+	ConnectionString string // mysql://127.0.0.1:PORT, postgres://…, sqlserver://…
 	LocalPort        int
 	SQLConnection    string
 	Moved            bool   // LocalPort is not the one asked for, which was busy
+	Engine           string // env.MySQL, env.Postgres or env.SQLServer
 	UnixSocket       string // the forward's private socket; "" when it could not be made
 	UnixSocketError  string // why there is no UnixSocket
 }
 
 func newHandle(d *frontDoor, r Request) Handle {
-	want := r.LocalPort
-	if want == 0 {
-		want = defaultLocalPort
-	}
+	e := r.engine()
 	h := Handle{
-		ConnectionString: fmt.Sprintf("mysql://127.0.0.1:%d", d.port),
+		ConnectionString: e.URL(d.port),
 		LocalPort:        d.port,
 		SQLConnection:    r.SQLConnection,
-		Moved:            d.port != want,
+		Moved:            d.port != r.localPort(),
+		Engine:           e.Name,
 		UnixSocket:       d.unixPath,
 	}
 	if d.unixErr != nil {
@@ -95,8 +112,6 @@ func (r Request) label() string {
 	}
 	return r.SQLConnection
 }
-
-const defaultLocalPort = env.DefaultLocalPort
 
 // Errors a forward request can end with.
 var (

@@ -61,6 +61,7 @@ func TestValidate(t *testing.T) {
 		{"shell command", func(r *Request) { r.ConnectCommand = []string{"sh", "-c", "id;id"} }},
 		{"pattern", func(r *Request) { r.PortPattern = "(" }},
 		{"kubeconfig", func(r *Request) { r.Kubeconfig = "/tmp/a b" }},
+		{"engine", func(r *Request) { r.Engine = "oracle" }},
 	}
 	for _, tt := range tests {
 		r := ok

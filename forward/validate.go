@@ -35,6 +35,9 @@ func (r Request) validate() error {
 			return fmt.Errorf("%w: local_port %d: %v (0 for the default)", ErrInvalid, r.LocalPort, err)
 		}
 	}
+	if _, err := env.LookupEngine(r.Engine); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	if len(r.ConnectCommand) > 0 { // none: the default
 		if err := env.CheckConnectCommand(r.ConnectCommand); err != nil {
 			return fmt.Errorf("%w: connect_command %v", ErrInvalid, err)

@@ -49,6 +49,9 @@ type ForwardParams struct {
 	Kubeconfig string `json:"kubeconfig,omitempty"`
 	// Simulate runs the simulated forward (RHIZOME_SIMULATE=true) instead of kubectl.
 	Simulate bool `json:"simulate,omitempty"`
+	// Engine is the instance's database engine (mysql, postgres, sqlserver); empty means mysql.
+	// It decides the readiness check, the default local port and the connection string.
+	Engine string `json:"engine,omitempty"`
 	// ConnectWait bounds how long a connection waits while the chain reconnects; 0: 30 s.
 	ConnectWait Duration `json:"connect_wait,omitempty"`
 	// IdleTimeout stops the forward after that long with no open connection; 0: never.
@@ -67,6 +70,8 @@ type Handle struct {
 	SQLConnection    string `json:"sql_connection"`
 	// Moved is true when LocalPort differs from the asked-for port because that one was busy.
 	Moved bool `json:"moved,omitempty"`
+	// Engine is the database engine behind the handle: mysql, postgres or sqlserver.
+	Engine string `json:"engine"`
 	// UnixSocket is the forward's private socket (mode 0600 in a 0700 directory).
 	UnixSocket string `json:"unix_socket,omitempty"`
 	// UnixSocketError says why there is no UnixSocket; the TCP port works all the same.

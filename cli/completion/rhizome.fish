@@ -6,12 +6,14 @@
 # The candidates come from rhizome itself: `rhizome __complete WORD…` gets the words after
 # "rhizome" up to the cursor and prints what may come next, one a line (commands, flags,
 # environments, databases, the pids and names of running processes). It prints nothing, never an
-# error, when it has nothing to offer, and never starts an agent.
+# error, when it has nothing to offer, and never starts an agent. `rhizome __describe` is the
+# same, but a line may add a tab and what the candidate is (a database's engine), which fish
+# shows beside it.
 
 function __rhizome_complete
     set -l words (commandline -opc)
     set -e words[1]
-    command rhizome __complete $words (commandline -ct) 2>/dev/null
+    command rhizome __describe $words (commandline -ct) 2>/dev/null
 end
 
 complete -c rhizome -f -a '(__rhizome_complete)'

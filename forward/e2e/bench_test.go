@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rhizome-dev/rhizome/forward"
 )
 
 // BenchmarkReady compares, on the same cluster, the time until `rhizome forward` prints a
@@ -50,6 +52,42 @@ func BenchmarkReady(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+}
+
+// BenchmarkProbe measures one readiness/health probe per engine, straight to the database and
+// through a forward (the port-forward, the pod's proxy): MySQL's greeting, PostgreSQL's answer
+// to an SSLRequest. Keep the count low: a MySQL probe through KWOK's port-forward holds its
+// server connection a while after it closes, and a few hundred in a row exceed MariaDB's
+// max_connections (a health check every 10 s never comes near).
+//
+//	go test -run '^$' -bench Probe -benchtime 50x ./forward/e2e/
+func BenchmarkProbe(b *testing.B) {
+	u := newUser(b, 33406)
+	u.addLedger(33432)
+	mysqlHandle, pgHandle := u.mustForward(), ""
+	if out, stderr, err := u.rhizome("forward", "na-prod", "ledger"); err != nil {
+		b.Fatalf("forward na-prod ledger = %q, %v: %s", out, err, stderr)
+	} else {
+		pgHandle = out
+	}
+	for _, bb := range []struct {
+		name  string
+		probe forward.Probe
+		addr  string
+	}{
+		{"mysql-direct", forward.CheckGreeting, cluster.MySQL.Addr},
+		{"mysql-forward", forward.CheckGreeting, "127.0.0.1:" + portOf(mysqlHandle)},
+		{"postgres-direct", forward.CheckPostgres, cluster.Postgres.Addr},
+		{"postgres-forward", forward.CheckPostgres, "127.0.0.1:" + portOf(pgHandle)},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				if got, err := bb.probe(b.Context(), bb.addr); err != nil {
+					b.Fatalf("probe %s = %q, %v", bb.addr, got, err)
+				}
+			}
+		})
+	}
 }
 
 // bigResult is about 100 MB of rows, made by MariaDB's sequence engine: no table needed.

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -55,8 +56,22 @@ func runMain(m *testing.M) int {
 // user is one person at a shell: private XDG dirs, an environment config pointing na-prod's
 // connection command at the cluster's script, and the cluster's KUBECONFIG.
 type user struct {
-	t   testing.TB
-	env []string
+	t      testing.TB
+	config string // the config file
+	env    []string
+}
+
+// addConfig appends text to the user's config file.
+func (u *user) addConfig(text string) {
+	u.t.Helper()
+	f, err := os.OpenFile(u.config, os.O_WRONLY|os.O_APPEND, 0)
+	if err == nil {
+		_, err = f.WriteString(text)
+		err = errors.Join(err, f.Close())
+	}
+	if err != nil {
+		u.t.Fatal(err)
+	}
 }
 
 // newUser sets up a user whose na-prod/bookkeeper forwards to port. Its agent is killed when
@@ -88,7 +103,7 @@ environment nowhere
 	if err := os.WriteFile(filepath.Join(dir, "config/rhizome/config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	u := &user{t: t, env: append(append(os.Environ(),
+	u := &user{t: t, config: filepath.Join(dir, "config/rhizome/config"), env: append(append(os.Environ(),
 		"XDG_RUNTIME_DIR="+filepath.Join(dir, "run"),
 		"XDG_STATE_HOME="+filepath.Join(dir, "state"),
 		"XDG_CONFIG_HOME="+filepath.Join(dir, "config"),

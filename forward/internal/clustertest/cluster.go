@@ -20,6 +20,9 @@ const (
 	deploymentName = "gke-cloudsql-access"
 	instanceName   = "clover-prod-databases:us-central1:billing-bookkeeper"
 	defaultPodPort = 3307
+	// A PostgreSQL instance behind the same pod, as Cloud SQL teams have beside their MySQL.
+	pgInstanceName = "clover-prod-databases:us-central1:billing-ledger"
+	pgPodPort      = 5432
 )
 
 // Options changes how Start sets up a Cluster. The zero value works.
@@ -33,7 +36,7 @@ type Options struct {
 }
 
 // Cluster is a running control plane with the built-in environment's names, a pod that KWOK
-// runs, and a MariaDB server. The caller of Start owns it and must call Close. Its methods are
+// runs, a MariaDB server and a PostgreSQL server. The caller of Start owns it and must call Close. Its methods are
 // safe for concurrent use, but the fault helpers change what every user of the cluster sees.
 type Cluster struct {
 	Kubeconfig     string // kubeconfig file; its current context is Context. See Env
@@ -46,14 +49,20 @@ type Cluster struct {
 	MySQL          MySQL  // MariaDB itself, bypassing the pod
 	Dir            string // work folder under /tmp with every component's log; Close removes it
 
+	// PGInstance is a PostgreSQL instance the connection script knows too: its proxy says it
+	// listens on pod port PGPodPort, which leads to Postgres.
+	PGInstance string
+	PGPodPort  int
+	Postgres   Postgres // PostgreSQL itself, bypassing the pod
+
 	sp      *spawner
 	pki     *pki   // the CA that signs users' certificates (UserKubeconfig)
 	server  string // the API server's URL
 	api     *kubeAPI
 	objs    *objects
-	proxy   *proxy
+	proxies []*proxy // MariaDB's, then Postgres's
 	control *control
-	procs   []*child // etcd, kube-apiserver, mariadbd: stopped last to first
+	procs   []*child // etcd, kube-apiserver, mariadbd, postgres: stopped last to first
 
 	mu     sync.Mutex // serializes the fault helpers and Close; guards the fields below
 	kwok   *kwok
@@ -65,7 +74,8 @@ type Cluster struct {
 	closeErr  error
 }
 
-// Start runs a cluster and returns when the pod is Running and MariaDB accepts connections.
+// Start runs a cluster and returns when the pod is Running and MariaDB and PostgreSQL accept
+// connections.
 // ctx bounds only the start-up; the processes run until Close or the test process ends. When the
 // binaries are missing the error wraps ErrToolsMissing.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
@@ -88,6 +98,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		Instance:       instanceName,
 		ConnectCommand: filepath.Join(dir, "cloudsql-connect"),
 		PodPort:        opts.PodPort,
+		PGInstance:     pgInstanceName,
+		PGPodPort:      pgPodPort,
 		Dir:            dir,
 		sp:             newSpawner(),
 	}
@@ -100,12 +112,17 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 
 // start brings the parts up; on error, Close stops whatever did start.
 func (c *Cluster) start(ctx context.Context, t tools) error {
-	ports, err := freePorts(6)
+	ports, err := freePorts(8)
 	if err != nil {
 		return err
 	}
-	etcdPort, peerPort, apiPort, kwokPort, mysqlPort, targetPort :=
-		ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	etcdPort, peerPort, apiPort, kwokPort, mysqlPort, targetPort, pgPort, pgTargetPort :=
+		ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6], ports[7]
+	c.Postgres = Postgres{
+		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(pgPort)),
+		User:     "rhizome",
+		Database: "postgres",
+	}
 	c.MySQL = MySQL{
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(mysqlPort)),
 		User:     "rhizome",
@@ -113,25 +130,39 @@ func (c *Cluster) start(ctx context.Context, t tools) error {
 		Database: "bookkeeper",
 	}
 
-	// MariaDB needs nothing from Kubernetes, so it starts alongside.
+	// The databases need nothing from Kubernetes, so they start alongside.
 	type started struct {
 		proc *child
 		err  error
 	}
-	mariadb := make(chan started, 1)
+	mariadb, postgres := make(chan started, 1), make(chan started, 1)
 	go func() {
 		p, err := startMariaDB(ctx, c.sp, t, c.Dir, mysqlPort, c.MySQL)
 		mariadb <- started{p, err}
 	}()
-	err = c.startKubernetes(ctx, t, etcdPort, peerPort, apiPort, kwokPort, targetPort)
-	m := <-mariadb
-	if m.proc != nil {
-		c.procs = append(c.procs, m.proc)
+	go func() {
+		p, err := startPostgres(ctx, c.sp, t, c.Dir, pgPort, c.Postgres)
+		postgres <- started{p, err}
+	}()
+	c.proxies = []*proxy{
+		{instance: c.Instance, podPort: c.PodPort, dbAddr: c.MySQL.Addr,
+			targetAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(targetPort))},
+		{instance: c.PGInstance, podPort: c.PGPodPort, dbAddr: c.Postgres.Addr,
+			targetAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(pgTargetPort))},
 	}
-	return errors.Join(err, m.err)
+	err = c.startKubernetes(ctx, t, etcdPort, peerPort, apiPort, kwokPort)
+	errs := []error{err}
+	for _, ch := range []chan started{mariadb, postgres} {
+		s := <-ch
+		if s.proc != nil {
+			c.procs = append(c.procs, s.proc)
+		}
+		errs = append(errs, s.err)
+	}
+	return errors.Join(errs...)
 }
 
-func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPort, apiPort, kwokPort, targetPort int) error {
+func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPort, apiPort, kwokPort int) error {
 	p, err := newPKI(c.Dir)
 	if err != nil {
 		return err
@@ -158,23 +189,25 @@ func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPo
 	}
 	c.procs = append(c.procs, apiserver)
 
-	c.objs = &objects{api: c.api, namespace: c.Namespace, deployment: c.Deployment, podPort: c.PodPort}
+	var forwards []portMap
+	var podPorts []int
+	for _, p := range c.proxies {
+		_, target, _ := net.SplitHostPort(p.targetAddr)
+		targetPort, _ := strconv.Atoi(target)
+		forwards = append(forwards, portMap{p.podPort, targetPort})
+		podPorts = append(podPorts, p.podPort)
+	}
+	c.objs = &objects{api: c.api, namespace: c.Namespace, deployment: c.Deployment, podPorts: podPorts}
 	if err := c.objs.create(ctx); err != nil {
 		return err
 	}
 
-	// What the pod offers: a work folder for exec, a log, and the proxy behind its port.
+	// What the pod offers: a work folder for exec, a log, and a proxy behind each port.
 	podDir := filepath.Join(c.Dir, "pod")
 	if err := os.Mkdir(podDir, 0o755); err != nil {
 		return fmt.Errorf("making pod folder: %w", err)
 	}
-	c.proxy = &proxy{
-		instance:   c.Instance,
-		podPort:    c.PodPort,
-		targetAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(targetPort)),
-		mysqlAddr:  c.MySQL.Addr,
-	}
-	if c.control, err = startControl(c.proxy, c.ConnectCommand); err != nil {
+	if c.control, err = startControl(c.proxies, c.ConnectCommand); err != nil {
 		return err
 	}
 
@@ -183,8 +216,7 @@ func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPo
 	c.kwok = &kwok{
 		bin: t.kwok, dir: c.Dir, kubeconfig: c.Kubeconfig, port: kwokPort, sp: c.sp,
 		config: kwokConfig{
-			namespace: c.Namespace, workDir: podDir,
-			podPort: c.PodPort, targetPort: targetPort,
+			namespace: c.Namespace, workDir: podDir, forwards: forwards,
 		},
 	}
 	return c.newPodLocked(ctx)
@@ -201,7 +233,9 @@ func (c *Cluster) newPodLocked(ctx context.Context) error {
 	if c.log, err = newPodLog(filepath.Join(c.Dir, "pod-"+name+".log")); err != nil {
 		return err
 	}
-	c.proxy.newPod(c.log)
+	for _, p := range c.proxies {
+		p.newPod(c.log)
+	}
 	c.kwok.config.pod, c.kwok.config.logFile = name, c.log.path
 	if err := c.kwok.start(ctx); err != nil {
 		return err
@@ -251,8 +285,8 @@ func (c *Cluster) close() error {
 	if c.control != nil {
 		c.control.close()
 	}
-	if c.proxy != nil {
-		c.proxy.close()
+	for _, p := range c.proxies {
+		p.close()
 	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
 		errs = append(errs, c.procs[i].stop(5*time.Second))

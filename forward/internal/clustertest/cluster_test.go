@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -178,4 +179,22 @@ func TestStopAndStartKWOK(t *testing.T) {
 		t.Errorf("kubectl logs after restarting KWOK lacks the Listening line:\n%s", logs)
 	}
 	mustSelectOne(t, startPortForward(t).port)
+}
+
+// TestPortForwardReachesPostgres: the connection script starts a second proxy for the
+// PostgreSQL instance, announced on its own pod port, and the real psql answers through it.
+func TestPortForwardReachesPostgres(t *testing.T) {
+	connect(t, cluster.PGInstance)
+	logs := mustKubectl(t, "logs", "deploy/"+cluster.Deployment)
+	if !strings.Contains(logs, "["+cluster.PGInstance+"] Listening on 127.0.0.1:"+strconv.Itoa(cluster.PGPodPort)) {
+		t.Fatalf("kubectl logs lacks the Postgres proxy's Listening line:\n%s", logs)
+	}
+	pf := startPortForwardTo(t, cluster.PGPodPort)
+	for range 2 { // a second session through the same forward
+		out, err := exec.Command("psql", "-X", "-w", "-At", "-h", "127.0.0.1", "-p", pf.port,
+			"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "1" {
+			t.Fatalf("psql SELECT 1 through 127.0.0.1:%s = %q, %v; want 1", pf.port, out, err)
+		}
+	}
 }

@@ -21,14 +21,14 @@ var connectScript string
 // each way: "connect INSTANCE" and "ok MESSAGE" or "error MESSAGE". Close stops it and waits for
 // its goroutines.
 type control struct {
-	ln    net.Listener
-	proxy *proxy
-	wg    sync.WaitGroup
+	ln      net.Listener
+	proxies []*proxy // one per instance
+	wg      sync.WaitGroup
 }
 
 // startControl listens on a free loopback port and writes the connection script, set up for
 // that port, to scriptPath.
-func startControl(p *proxy, scriptPath string) (*control, error) {
+func startControl(proxies []*proxy, scriptPath string) (*control, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("starting proxy control: %w", err)
@@ -39,7 +39,7 @@ func startControl(p *proxy, scriptPath string) (*control, error) {
 		ln.Close()
 		return nil, fmt.Errorf("writing connection script: %w", err)
 	}
-	c := &control{ln: ln, proxy: p}
+	c := &control{ln: ln, proxies: proxies}
 	c.wg.Add(1)
 	go c.serve()
 	return c, nil
@@ -71,13 +71,23 @@ func (c *control) handle(conn net.Conn) {
 	case verb != "connect":
 		err = fmt.Errorf("unknown request %q", verb)
 	default:
-		msg, err = c.proxy.connect(instance)
+		msg, err = c.connect(instance)
 	}
 	if err != nil {
 		fmt.Fprintf(conn, "error %v\n", err)
 		return
 	}
 	fmt.Fprintf(conn, "ok %s\n", msg)
+}
+
+// connect starts the proxy of instance.
+func (c *control) connect(instance string) (string, error) {
+	for _, p := range c.proxies {
+		if p.instance == instance {
+			return p.connect(instance)
+		}
+	}
+	return "", fmt.Errorf("[%s] %w", instance, errNoInstance)
 }
 
 func (c *control) close() {

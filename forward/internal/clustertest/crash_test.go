@@ -53,7 +53,7 @@ func TestCrashKillsEverything(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 
 	procs := processesUsing(dir)
-	for _, name := range []string{"etcd", "kube-apiserver", "kwok", "mariadbd"} {
+	for _, name := range []string{"etcd", "kube-apiserver", "kwok", "mariadbd", "postgres"} {
 		if !slices.Contains(procs, name) {
 			t.Fatalf("no %s among the helper cluster's processes %v", name, procs)
 		}

@@ -1,7 +1,7 @@
 // Package clustertest starts a real Kubernetes control plane for tests, in the spirit of
 // net/http/httptest: etcd, kube-apiserver and KWOK (a simulated kubelet) on free loopback ports,
-// plus a MariaDB server, laid out like rhizome's built-in environment so that the real kubectl
-// can exec, read logs and port-forward against it.
+// plus a MariaDB and a PostgreSQL server, laid out like rhizome's built-in environment so that
+// the real kubectl can exec, read logs and port-forward against it.
 //
 // The binaries come from scripts/kube-tools, which builds them into a cache once. A test
 // package starts one Cluster in TestMain and shares it:
@@ -40,6 +40,10 @@
 // control port), so it can leave nothing running behind. KWOK forwards pod port PodPort to the
 // relay's port on the host, which is a different, free port: only a port-forward reaches the
 // relay through the port the log names.
+//
+// The same script knows a PostgreSQL instance, Cluster.PGInstance: its proxy announces pod port
+// Cluster.PGPodPort (5432), which leads to the PostgreSQL server at Cluster.Postgres (Debian's
+// postgresql; as root it runs as the postgres user, with trust authentication on loopback).
 //
 // # Faults
 //

@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -19,7 +20,9 @@ func (c *Cluster) ReplacePod(ctx context.Context) error {
 	if c.closed {
 		return ErrClosed
 	}
-	c.proxy.stop()
+	for _, p := range c.proxies {
+		p.stop()
+	}
 	// KWOK reads which pod it serves only at start. Stopping it also ends every session with the
 	// old pod, as the pod's end would; kubectl port-forward then reports "lost connection to pod".
 	if err := c.kwok.stop(); err != nil {
@@ -34,12 +37,21 @@ func (c *Cluster) ReplacePod(ctx context.Context) error {
 	return nil
 }
 
-// BreakTarget makes the pod port behind the proxy stop answering: connections to it are refused
-// (so a port-forward's connection fails) and open ones drop. The pod itself stays Running.
-func (c *Cluster) BreakTarget() error { return c.proxy.setBroken(true) }
+// BreakTarget makes the pod ports behind the proxies stop answering: connections to them are
+// refused (so a port-forward's connection fails) and open ones drop. The pod itself stays
+// Running.
+func (c *Cluster) BreakTarget() error { return c.setBroken(true) }
 
-// RestoreTarget undoes BreakTarget: if the proxy was started, the same port answers again.
-func (c *Cluster) RestoreTarget() error { return c.proxy.setBroken(false) }
+// RestoreTarget undoes BreakTarget: each proxy that was started answers on its port again.
+func (c *Cluster) RestoreTarget() error { return c.setBroken(false) }
+
+func (c *Cluster) setBroken(broken bool) error {
+	var errs []error
+	for _, p := range c.proxies {
+		errs = append(errs, p.setBroken(broken))
+	}
+	return errors.Join(errs...)
+}
 
 // StopKWOK stops the simulated kubelet: exec, logs and port-forward fail and open port-forwards
 // drop, while the pod stays Running in the API (no controller marks the node down) and the

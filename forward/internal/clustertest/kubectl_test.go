@@ -39,10 +39,14 @@ func mustKubectl(t *testing.T, args ...string) string {
 	return out
 }
 
-// connect execs the connection script in the Deployment's pod, as rhizome's forward does.
-func connect(t *testing.T) {
+// connect execs the connection script in the Deployment's pod, as rhizome's forward does, for
+// the MySQL instance unless another is named.
+func connect(t *testing.T, instance ...string) {
 	t.Helper()
-	mustKubectl(t, "exec", "deploy/"+cluster.Deployment, "--", cluster.ConnectCommand, cluster.Instance)
+	if len(instance) == 0 {
+		instance = []string{cluster.Instance}
+	}
+	mustKubectl(t, "exec", "deploy/"+cluster.Deployment, "--", cluster.ConnectCommand, instance[0])
 }
 
 // portForward is a running `kubectl port-forward deploy/D :PodPort`.
@@ -57,12 +61,18 @@ type portForward struct {
 
 var forwardingRE = regexp.MustCompile(`Forwarding from 127\.0\.0\.1:(\d+) ->`)
 
-// startPortForward runs kubectl port-forward, with env added to its environment, and waits for
-// its banner. The test's cleanup kills it.
+// startPortForward runs kubectl port-forward to the MySQL proxy's pod port, with env added to
+// its environment, and waits for its banner. The test's cleanup kills it.
 func startPortForward(t *testing.T, env ...string) *portForward {
 	t.Helper()
+	return startPortForwardTo(t, cluster.PodPort, env...)
+}
+
+// startPortForwardTo is startPortForward to pod port podPort.
+func startPortForwardTo(t *testing.T, podPort int, env ...string) *portForward {
+	t.Helper()
 	args := []string{"--context", cluster.Context, "-n", cluster.Namespace,
-		"port-forward", "deploy/" + cluster.Deployment, ":" + strconv.Itoa(cluster.PodPort)}
+		"port-forward", "deploy/" + cluster.Deployment, ":" + strconv.Itoa(podPort)}
 	pf := &portForward{cmd: exec.Command("kubectl", args...), done: make(chan struct{})}
 	pf.cmd.Env = append(append(os.Environ(), cluster.Env()...), env...)
 	stdout, err := pf.cmd.StdoutPipe()

@@ -8,18 +8,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // kwokConfig says how KWOK serves the one pod it knows: exec runs commands on this host in
-// workDir, logs come from logFile, and pod port podPort forwards to 127.0.0.1:targetPort. Other
-// pod ports, and every other pod, get none of these, so a port-forward to them fails as it would
-// to a closed port or a deleted pod. The Cluster* objects live in the config file because
+// workDir, logs come from logFile, and each of forwards maps a pod port to a port on
+// 127.0.0.1. Other pod ports, and every other pod, get none of these, so a port-forward to them
+// fails as it would to a closed port or a deleted pod. The Cluster* objects live in the config file because
 // per-pod objects would need KWOK's CRDs; KWOK reads the file only when it starts.
 type kwokConfig struct {
 	namespace, pod, workDir, logFile string
-	podPort, targetPort              int
+	forwards                         []portMap
 }
+
+// portMap is one pod port KWOK forwards, and the host port behind it.
+type portMap struct{ podPort, targetPort int }
 
 func (k kwokConfig) yaml() string {
 	q := strconv.Quote // a Go-quoted string is a valid YAML double-quoted scalar for these paths
@@ -34,7 +38,7 @@ metadata:
 spec:
   selector:
     matchNamespaces: [%[1]s]
-    matchNames: [%[6]s]
+    matchNames: [%[5]s]
   execs:
   - local:
       workDir: %[2]s
@@ -46,7 +50,7 @@ metadata:
 spec:
   selector:
     matchNamespaces: [%[1]s]
-    matchNames: [%[6]s]
+    matchNames: [%[5]s]
   logs:
   - logsFile: %[3]s
     follow: true
@@ -58,13 +62,17 @@ metadata:
 spec:
   selector:
     matchNamespaces: [%[1]s]
-    matchNames: [%[6]s]
+    matchNames: [%[5]s]
   forwards:
-  - ports: [%[4]d]
-    target:
-      address: 127.0.0.1
-      port: %[5]d
-`, q(k.namespace), q(k.workDir), q(k.logFile), k.podPort, k.targetPort, q(k.pod))
+%[4]s`, q(k.namespace), q(k.workDir), q(k.logFile), k.forwardsYAML(), q(k.pod))
+}
+
+func (k kwokConfig) forwardsYAML() string {
+	var b strings.Builder
+	for _, f := range k.forwards {
+		fmt.Fprintf(&b, "  - ports: [%d]\n    target:\n      address: 127.0.0.1\n      port: %d\n", f.podPort, f.targetPort)
+	}
+	return b.String()
 }
 
 // kwok runs KWOK, the simulated kubelet, for the nodes annotated kwok.x-k8s.io/node=fake. It can

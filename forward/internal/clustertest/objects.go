@@ -22,7 +22,7 @@ type objects struct {
 	api        *kubeAPI
 	namespace  string
 	deployment string
-	podPort    int
+	podPorts   []int
 }
 
 func (o *objects) labels() map[string]any {
@@ -40,9 +40,17 @@ func (o *objects) podSpec() map[string]any {
 		"containers": []any{map[string]any{
 			"name":  containerName,
 			"image": "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.14.0",
-			"ports": []any{map[string]any{"containerPort": o.podPort, "protocol": "TCP"}},
+			"ports": o.containerPorts(),
 		}},
 	}
+}
+
+func (o *objects) containerPorts() []any {
+	var ports []any
+	for _, p := range o.podPorts {
+		ports = append(ports, map[string]any{"containerPort": p, "protocol": "TCP"})
+	}
+	return ports
 }
 
 // create makes the namespace, the KWOK node and the Deployment.

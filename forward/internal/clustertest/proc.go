@@ -50,7 +50,7 @@ type child struct {
 }
 
 // start runs cmd in its own process group (see childAttr), with stdout and stderr appended to
-// logPath.
+// logPath. It keeps the Credential of cmd.SysProcAttr, if any.
 func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
@@ -59,7 +59,11 @@ func (s *spawner) start(name, logPath string, cmd *exec.Cmd) (*child, error) {
 	// The child gets its own copy of the descriptor; ours is not needed after Start.
 	defer out.Close()
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = childAttr()
+	attr := childAttr()
+	if cmd.SysProcAttr != nil {
+		attr.Credential = cmd.SysProcAttr.Credential
+	}
+	cmd.SysProcAttr = attr
 	errc := make(chan error, 1)
 	s.reqs <- spawnReq{cmd: cmd, errc: errc}
 	if err := <-errc; err != nil {

@@ -9,15 +9,15 @@ import (
 	"time"
 )
 
-// proxy stands in for Cloud SQL Auth Proxy v2 running in the pod. The connection script starts
-// it; it then listens on targetAddr, the host address KWOK forwards pod port podPort to, and
-// relays each connection to MariaDB. It lives in the test process so that nothing it starts can
+// proxy stands in for Cloud SQL Auth Proxy v2 running in the pod for one instance. The
+// connection script starts it; it then listens on targetAddr, the host address KWOK forwards pod
+// port podPort to, and relays each connection to the instance's server (MariaDB or PostgreSQL). It lives in the test process so that nothing it starts can
 // outlive the test. Safe for concurrent use.
 type proxy struct {
 	instance   string // the one instance that exists
 	podPort    int    // the port it says it listens on inside the pod
 	targetAddr string // 127.0.0.1:X, where KWOK's port-forward dials
-	mysqlAddr  string
+	dbAddr     string // the server behind the instance
 
 	wg sync.WaitGroup // accept loops and relays
 
@@ -157,7 +157,7 @@ func (p *proxy) acceptLoop(ln net.Listener) {
 	}
 }
 
-// relay copies between c and a new connection to MariaDB until either side ends.
+// relay copies between c and a new connection to the server until either side ends.
 func (p *proxy) relay(c net.Conn) {
 	defer p.wg.Done()
 	defer func() {
@@ -166,7 +166,7 @@ func (p *proxy) relay(c net.Conn) {
 		p.mu.Unlock()
 		c.Close()
 	}()
-	up, err := net.DialTimeout("tcp", p.mysqlAddr, 5*time.Second)
+	up, err := net.DialTimeout("tcp", p.dbAddr, 5*time.Second)
 	if err != nil {
 		p.logf("[%s] failed to connect to instance: %v", p.instance, err)
 		return

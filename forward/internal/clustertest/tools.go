@@ -2,11 +2,14 @@ package clustertest
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -21,6 +24,8 @@ const BinDirEnv = "RHIZOME_KUBE_BIN"
 type tools struct {
 	etcd, apiserver, kwok string
 	mariadbd, installDB   string
+	postgres, initdb      string
+	psql                  string
 }
 
 // findTools locates the programs, preferring binDir when it is set.
@@ -52,7 +57,35 @@ func findTools(binDir string) (tools, error) {
 	if t.installDB, err = lookSbin("mariadb-install-db"); err != nil {
 		return tools{}, err
 	}
+	for _, p := range []struct {
+		path *string
+		name string
+	}{{&t.postgres, "postgres"}, {&t.initdb, "initdb"}, {&t.psql, "psql"}} {
+		if *p.path, err = lookPostgres(p.name); err != nil {
+			return tools{}, err
+		}
+	}
 	return t, nil
+}
+
+// lookPostgres finds a PostgreSQL program on PATH or where Debian's packages put the server's,
+// /usr/lib/postgresql/VERSION/bin (the newest version there).
+func lookPostgres(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	found, _ := filepath.Glob(filepath.Join("/usr/lib/postgresql", "*", "bin", name))
+	slices.SortFunc(found, func(a, b string) int { return cmp.Compare(pgVersion(a), pgVersion(b)) })
+	if len(found) > 0 {
+		return found[len(found)-1], nil
+	}
+	return "", fmt.Errorf("%w (no %s: PostgreSQL from Debian, postgresql)", ErrToolsMissing, name)
+}
+
+// pgVersion is the major version in a /usr/lib/postgresql/VERSION/bin path.
+func pgVersion(path string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return v
 }
 
 // lookSbin finds a program on PATH or in the sbin folders a non-login PATH can lack.

@@ -7,31 +7,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"time"
 )
 
 // mysqlProtocolV10 is the first payload byte of every MySQL/MariaDB server greeting since 3.21.
 const mysqlProtocolV10 = 10
 
-// ErrNoGreeting means something answered on the port but not as a MySQL server would.
-var ErrNoGreeting = errors.New("forward: no MySQL greeting")
-
 // CheckGreeting connects to addr and reads the MySQL server greeting, proving the whole chain
 // (local port → kubectl → pod → proxy → database) works, not just kubectl's listener. It
-// returns the server's version string.
+// returns the server's version string. It is the probe of env.MySQL.
 func CheckGreeting(ctx context.Context, addr string) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dialProbe(ctx, addr)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	deadline := time.Now().Add(5 * time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	_ = conn.SetDeadline(deadline)
 	return readGreeting(bufio.NewReader(conn))
 }
 
@@ -40,25 +29,25 @@ func CheckGreeting(ctx context.Context, addr string) (string, error) {
 func readGreeting(r *bufio.Reader) (string, error) {
 	var header [4]byte
 	if _, err := io.ReadFull(r, header[:]); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", fmt.Errorf("%w: the connection closed before the server spoke", ErrNoGreeting)
+		if closedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", ErrNoGreeting)
 		}
-		return "", fmt.Errorf("%w: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no MySQL greeting: %v", ErrNoGreeting, err)
 	}
 	size := int(header[0]) | int(header[1])<<8 | int(header[2])<<16
 	if size < 2 || size > 1<<16 {
-		return "", fmt.Errorf("%w: first packet of %d bytes", ErrNoGreeting, size)
+		return "", fmt.Errorf("%w: no MySQL greeting: first packet of %d bytes", ErrNoGreeting, size)
 	}
 	payload := make([]byte, size)
 	if _, err := io.ReadFull(r, payload); err != nil {
-		return "", fmt.Errorf("%w: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no MySQL greeting: %v", ErrNoGreeting, err)
 	}
 	if payload[0] == 0xff && size >= 3 { // the server refused us, but it is a MySQL server
 		code := binary.LittleEndian.Uint16(payload[1:3])
-		return "", fmt.Errorf("%w: server sent error %d: %s", ErrNoGreeting, code, trimmed(payload[3:]))
+		return "", fmt.Errorf("%w: the MySQL server sent error %d: %s", ErrNoGreeting, code, trimmed(payload[3:]))
 	}
 	if payload[0] != mysqlProtocolV10 {
-		return "", fmt.Errorf("%w: protocol byte %d, want %d", ErrNoGreeting, payload[0], mysqlProtocolV10)
+		return "", fmt.Errorf("%w: no MySQL greeting: protocol byte %d, want %d", ErrNoGreeting, payload[0], mysqlProtocolV10)
 	}
 	end := 1
 	for end < len(payload) && payload[end] != 0 {

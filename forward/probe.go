@@ -1,0 +1,69 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/rhizome-dev/rhizome/env"
+)
+
+// ErrNoGreeting means something took the connection but did not answer as a server of the
+// forward's engine would: no MySQL greeting, no PostgreSQL answer to an SSLRequest, no SQL
+// Server PRELOGIN reply. Through kubectl port-forward that is what a dead pod side looks like:
+// kubectl accepts, then closes.
+var ErrNoGreeting = errors.New("forward: the database did not answer")
+
+// Probe connects to addr and proves that a server of one engine answers there, through
+// whatever chain leads to it, with the first step of the engine's protocol. It returns what the
+// server said about itself, for the log. An error that wraps ErrNoGreeting means something
+// answered, but not as the server would.
+type Probe func(ctx context.Context, addr string) (string, error)
+
+// probes is the probe of each engine in env's table; a test checks that none is missing.
+var probes = map[string]Probe{
+	env.MySQL:     CheckGreeting,
+	env.Postgres:  CheckPostgres,
+	env.SQLServer: CheckSQLServer,
+}
+
+// ProbeFor returns the probe of engine ("" is env.DefaultEngine). An engine without one gets
+// the default's, but Request.validate refuses unknown engines before any probe runs.
+func ProbeFor(engine string) Probe {
+	if engine == "" {
+		engine = env.DefaultEngine
+	}
+	if p, ok := probes[engine]; ok {
+		return p
+	}
+	return probes[env.DefaultEngine]
+}
+
+// probeTimeout bounds one probe when ctx allows longer: a server that accepts and says nothing
+// must not hold readiness for long.
+const probeTimeout = 5 * time.Second
+
+// dialProbe connects to addr with a deadline on the whole exchange: probeTimeout, or ctx's
+// deadline when sooner.
+func dialProbe(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(probeTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	return conn, nil
+}
+
+// closedEarly reports whether err means the peer closed before sending anything: an EOF, or
+// a reset when it closed without reading what the probe sent.
+func closedEarly(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
