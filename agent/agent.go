@@ -143,7 +143,7 @@ func Start(cfg Config) (*Agent, error) {
 	}
 	a.gs.Go(a.acceptLoop)
 	a.gs.Go(a.watchWake)
-	a.gs.Go(a.watchNet)
+	a.startWatchingNet()
 	return a, nil
 }
 

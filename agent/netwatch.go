@@ -17,19 +17,9 @@ type netEvents interface {
 	close()
 }
 
-// watchNetwork calls changed, once per burst, whenever the machine's network addresses or
-// routes change, until ctx ends. Linux hears of every change from the kernel (rtnetlink); other
-// systems look at the interfaces' addresses every few seconds. It returns at once with an error
-// when it cannot watch.
-func watchNetwork(ctx context.Context, changed func()) error {
-	ev, err := openNetEvents()
-	if err != nil {
-		return err
-	}
-	defer ev.close()
-	return watchNetworkWith(ctx, ev, changed)
-}
-
+// watchNetworkWith calls changed, once per burst, whenever ev tells of a change to the
+// machine's network addresses or routes, until ctx ends. Linux hears of every change from the
+// kernel (rtnetlink); other systems look at the interfaces' addresses every few seconds.
 func watchNetworkWith(ctx context.Context, ev netEvents, changed func()) error {
 	for ev.next(ctx, 0) {
 		for ev.next(ctx, netDebounce) { // until quiet

@@ -29,10 +29,20 @@ func (a *Agent) watchWake() {
 	}
 }
 
-// watchNet retries the forwards when the network changes (a VPN comes up, Wi-Fi changes).
-func (a *Agent) watchNet() {
-	if err := watchNetwork(a.ctx, func() { a.worldChanged("the network changed") }); err != nil {
+// startWatchingNet retries the forwards when the network changes (a VPN comes up, Wi-Fi
+// changes). It opens what it watches with at once, so the agent's descriptors are all there
+// when Start returns.
+func (a *Agent) startWatchingNet() {
+	ev, err := openNetEvents()
+	if err != nil {
 		a.log.WithError(err).Warn("not watching the network; forwards retry on their own schedule")
+		return
+	}
+	if !a.gs.Go(func() {
+		defer ev.close()
+		_ = watchNetworkWith(a.ctx, ev, func() { a.worldChanged("the network changed") })
+	}) {
+		ev.close()
 	}
 }
 
