@@ -263,3 +263,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+// TestFrontDoorReplaysToTheNextBackEnd: a back end that accepts and then closes without a byte
+// (kubectl whose pod has gone) is reported dead, and what the client had sent goes again to
+// the next back end, so the client sees one working connection.
+func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	back := echoServer(t)
+	d, _ := testDoor(t, 10*time.Second)
+	lost := make(chan string, 1)
+	d.lostBackend = func(why string) {
+		lost <- why
+		d.up(back) // the chain reconnects
+	}
+	d.up(silent.Addr().String())
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := roundTrip(c, "hello"); err != nil || got != "echo: hello\n" {
+		t.Errorf("through a dying back end then a live one: %q, %v; want the echo", got, err)
+	}
+	if why := <-lost; !strings.Contains(why, "closed the connection before the database answered") {
+		t.Errorf("lostBackend(%q), want it to say the back end closed before answering", why)
+	}
+	if got, err := roundTrip(c, "again"); err != nil || got != "echo: again\n" {
+		t.Errorf("the same connection afterwards: %q, %v", got, err)
+	}
+	c.Close()
+	waitFor(t, "the relay to end", func() bool { return d.traffic().Active == 0 })
+	if tr := d.traffic(); tr.BytesIn != 12 || tr.BytesOut != 24 {
+		t.Errorf("traffic = %+v, want 12 bytes in (the replay not counted twice) and 24 out", tr)
+	}
+}
