@@ -100,7 +100,7 @@ func TestDoctorAllGood(t *testing.T) {
 
 	// The other environment of the user's config names a deployment the cluster lacks.
 	checks, code = u.doctor("nowhere")
-	wantCheck(t, checks, "nowhere deployment", false, "check the namespace and deployment of environment nowhere")
+	wantCheck(t, checks, "nowhere deployment", false, "deployment no-such-deployment does not exist in namespace gke-cloudsql-access")
 	wantCheck(t, checks, "nowhere pods/portforward", true, "")
 	if code != 1 {
 		t.Errorf("doctor nowhere exited %d, want 1", code)
@@ -139,7 +139,7 @@ func TestDoctorForbiddenPortForward(t *testing.T) {
 	u := newUser(t, 33426, "KUBECONFIG="+path)
 	checks, code := u.doctor("na-prod")
 	wantCheck(t, checks, "na-prod context", true, "")
-	wantCheck(t, checks, "na-prod pods/portforward", false, "a Role in namespace gke-cloudsql-access with verb create on pods/portforward")
+	wantCheck(t, checks, "na-prod pods/portforward", false, "may not create pods/portforward in namespace gke-cloudsql-access: ask a cluster admin for a Role")
 	wantCheck(t, checks, "na-prod pods/exec", true, "")
 	wantCheck(t, checks, "na-prod deployment", true, "")
 	if code != 1 {
