@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,6 +58,11 @@ func TestForwardOutlivesAnAPIServerOutage(t *testing.T) {
 					t.Fatalf("%v into the outage, ps = %+v; want it still reconnecting", time.Since(start).Round(time.Second), p)
 				}
 				time.Sleep(5 * time.Second)
+			}
+			// Asking for it meanwhile answers within --wait, and the forward keeps trying.
+			_, stderr, err := u.rhizome("forward", "--wait", "2s", "na-prod", "bookkeeper")
+			if err == nil || !strings.Contains(stderr, "still reconnecting after 2s (it keeps trying)") {
+				t.Errorf("forward --wait 2s during the outage = %v, stderr %q", err, stderr)
 			}
 			p := u.ps().Running[0]
 			t.Logf("after %v: %s, attempt %d, reason %q", outage, p.State, p.Attempt, p.Reason)
@@ -197,6 +203,11 @@ func TestFirstStartFailsAtOnceWithTheFix(t *testing.T) {
 			logs, _, _ := u.rhizome("logs", tt.env+"/"+tt.db)
 			if strings.Contains(logs, "restarting in") {
 				t.Errorf("the forward retried:\n%s", logs)
+			}
+			// No process: no pid 0 and no uptime since 1970, but "-" and the time it has failed.
+			table, _, _ := u.rhizome("ps")
+			if !regexp.MustCompile(`(?m)^- +` + regexp.QuoteMeta(tt.env+"/"+tt.db) + ` +failed +\S+ +\d+s +0 `).MatchString(table) {
+				t.Errorf("ps table:\n%s\nwant the failed forward with pid - and its time in that state", table)
 			}
 		})
 	}
