@@ -209,10 +209,13 @@ func (c *chain) unconfirmed(p *proc.Process, err error) error {
 // bannerRE is the line in which kubectl port-forward (and the simulation) names its local port.
 var bannerRE = regexp.MustCompile(`^Forwarding from 127\.0\.0\.1:(\d+) -> \d+`)
 
-// backendPort waits for the banner of p's current child and returns the port it names.
+// backendPort waits for the banner of p's current child and returns the port it names. It
+// looks often at first: kubectl names its port within tens of milliseconds, and each look that
+// comes late adds to the time until the forward is ready.
 func backendPort(ctx context.Context, p *proc.Process) (int, error) {
 	pid := p.Info().PID
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+	start := time.Now()
+	for wait := time.Millisecond; ; wait = bannerPoll(time.Since(start)) {
 		for _, l := range p.Lines(50) {
 			if l.PID != pid || l.Stream != proc.Stdout {
 				continue
@@ -227,6 +230,14 @@ func backendPort(ctx context.Context, p *proc.Process) (int, error) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// bannerPoll is how long backendPort waits between looks, after waiting for so long.
+func bannerPoll(waited time.Duration) time.Duration {
+	if waited < time.Second {
+		return 2 * time.Millisecond
+	}
+	return 50 * time.Millisecond
 }
 
 // endedEarly says why the readiness check ended before a greeting: the port-forward exited
