@@ -18,11 +18,11 @@ import (
 // is up. Its hooks run on its Process's own goroutine, one at a time, so its fields need no
 // lock.
 //
-// An attempt takes the shortest way it can trust: the pod port remembered from the last
-// greeting (ports) when there is one, so the port-forward starts at once; else the connection
-// command, which starts the proxy unless it runs and names its port. A remembered port that
-// brings no greeting is forgotten and the attempt starts over the long way at once. Either way
-// the forward is ready only once a greeting came through.
+// A first attempt takes the shortest way it can trust: the pod port remembered from the last
+// greeting (ports) when there is one, so the port-forward starts at once; else, and on every
+// reconnect, the connection command, which starts the proxy unless it runs and names its port.
+// A remembered port that brings no greeting is dropped and the long way taken at once. Either
+// way the forward is ready only once a greeting came through.
 type chain struct {
 	req   Request
 	k     kubectl
@@ -57,21 +57,21 @@ const (
 func (c *chain) deployment() string { return "deploy/" + c.req.Deployment }
 
 // prepare finds or starts the proxy in the pod and returns the kubectl port-forward command.
+// Only a first attempt tries the remembered pod port: a reconnect follows a failure, after
+// which the proxy may need starting (it died, or the pod is new), so it runs the connection
+// command, once a pod runs.
 func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) {
 	c.door.down()
 	c.attempts++
-	newPod := false
 	if c.attempts > 1 && !c.podAnswered {
 		// The pod may be gone or going (a rollout): wait for one that runs.
-		waited, err := c.waitPodRunning(ctx, p.Logf)
-		if err != nil {
+		if err := c.waitPodRunning(ctx, p.Logf); err != nil {
 			return nil, err
 		}
-		newPod = waited
 	}
 	c.podAnswered = false
 	c.guessed = false
-	if port := c.ports.get(podPortKey(c.req)); port != 0 && !c.distrusted[port] && !newPod {
+	if port := c.ports.get(podPortKey(c.req)); c.attempts == 1 && port != 0 {
 		c.remotePort, c.guessed = port, true
 		p.Logf("trying the remembered pod port %d for %s", port, c.req.SQLConnection)
 	} else {

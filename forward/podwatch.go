@@ -26,15 +26,14 @@ const podWatchColumns = "custom-columns=NAME:.metadata.name,PHASE:.status.phase,
 
 // waitPodRunning returns once a pod of the deployment is Running and not being deleted, as
 // the API server tells a watch: a pod replaced under a forward is noticed the moment the new
-// one runs, rather than at the end of a backoff. It reports whether it had to wait for such a
-// pod (the one it saw first was gone, pending or going). A watch that cannot run (the API
-// server does not answer, the user may not list pods) is no failure of its own: the attempt
-// goes on and kubectl's own commands say what is wrong.
-func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) (waited bool, err error) {
+// one runs, rather than at the end of a backoff. A watch that cannot run (the API server does
+// not answer, the user may not list pods) is no failure of its own: the attempt goes on and
+// kubectl's own commands say what is wrong.
+func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) error {
 	selector, err := c.podSelector(ctx)
 	if err != nil {
 		logf("not watching the pod: %v", err)
-		return false, nil
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, podWait)
 	defer cancel()
@@ -47,32 +46,34 @@ func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) (
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := cmd.Start(); err != nil {
 		logf("not watching the pod: %v", err)
-		return false, nil
+		return nil
 	}
-	running, lines := false, 0
-	for sc := bufio.NewScanner(out); sc.Scan(); {
-		lines++
+	running, lines := "", 0
+	for sc := bufio.NewScanner(out); sc.Scan(); lines++ {
 		if f := strings.Fields(sc.Text()); len(f) == 3 && f[1] == "Running" && f[2] == "<none>" {
-			running = true
+			running = f[0]
 			break
 		}
 	}
 	cancel()
 	_ = cmd.Wait()
 	switch {
-	case running:
-		return lines > 1, nil
+	case running != "" && lines > 0: // not the first pod the watch listed
+		logf("pod %s is running", running)
+		return nil
+	case running != "":
+		return nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return true, fmt.Errorf("%w: waited %v for a Running pod of %s", errNoPodRunning, podWait, c.deployment())
+		return fmt.Errorf("%w: waited %v for a Running pod of %s", errNoPodRunning, podWait, c.deployment())
 	case ctx.Err() != nil:
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 	logf("not watching the pod: kubectl get pods --watch: %s", kubectlWords(stderr.String()))
-	return false, nil
+	return nil
 }
 
 // podSelector returns the deployment's pod selector (k=v,…), asked of the API server once per
