@@ -21,7 +21,7 @@ import (
 // greeting. Each iteration of b.Loop is one round; the metrics are medians over the rounds
 // (ratio: the median of each round's own ratio), so ns/op, a round's time, means little.
 //
-//	go test -run '^$' -bench 'Cold|First|ProxyDies|PodReplaced' -benchtime 10x ./forward/e2e/
+//	go test -run '^$' -bench 'ColdForward|FirstForward|ProxyDies|PodReplaced' -benchtime 10x ./forward/e2e/
 
 // BenchmarkColdForward: `rhizome forward` with the proxy already running in the pod and the
 // agent up (the forward stopped between rounds) against a bare `kubectl port-forward`.
@@ -82,6 +82,37 @@ func BenchmarkProxyDies(b *testing.B) {
 		time.Sleep(time.Duration(rand.Int64N(int64(2 * time.Second)))) // any phase of the health interval
 		stopProxies(b)
 	}, port)
+}
+
+// BenchmarkProxyDiesUntouched: as BenchmarkProxyDies, but nobody uses the handle while the
+// proxy is down, so only the health check (every 2 s) can notice: timed until ps shows the
+// forward ready after one more restart, then a client's greeting.
+func BenchmarkProxyDiesUntouched(b *testing.B) {
+	u := newUser(b, 33586, "RHIZOME_HEALTH_INTERVAL=2s")
+	port := portOf(u.mustForward())
+	var took []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		greetAt(b, port)
+		time.Sleep(time.Duration(rand.Int64N(int64(2 * time.Second))))
+		restarts := u.ps().Running[0].Restarts
+		stopProxies(b)
+		b.StartTimer()
+		start := time.Now()
+		for {
+			if f := u.ps().Running[0]; f.Restarts > restarts && f.State == "ready" {
+				break
+			}
+			if time.Since(start) > time.Minute {
+				b.Fatalf("not ready again a minute after the proxy died: %+v", u.ps())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		greetAt(b, port)
+		took = append(took, time.Since(start))
+	}
+	b.ReportMetric(median(took).Seconds()*1e3, "recovered-ms")
+	b.ReportMetric(slices.Max(took).Seconds()*1e3, "recovered-max-ms")
 }
 
 // BenchmarkPodReplaced: how long after the replacing pod is Running the same handle gives a
