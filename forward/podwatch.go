@@ -35,10 +35,10 @@ func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) e
 		logf("not watching the pod: %v", err)
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, podWait)
+	watchCtx, cancel := context.WithTimeout(ctx, podWait)
 	defer cancel()
 	argv := c.k.argv("get", "pods", "--selector="+selector, "--watch", "--no-headers", "--output="+podWatchColumns)
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := exec.CommandContext(watchCtx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), c.k.env()...)
 	cmd.SysProcAttr = dieWithAgent()
 	cmd.WaitDelay = time.Second
@@ -59,6 +59,7 @@ func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) e
 			break
 		}
 	}
+	timedOut := errors.Is(watchCtx.Err(), context.DeadlineExceeded)
 	cancel()
 	_ = cmd.Wait()
 	switch {
@@ -67,10 +68,13 @@ func (c *chain) waitPodRunning(ctx context.Context, logf func(string, ...any)) e
 		return nil
 	case running != "":
 		return nil
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: waited %v for a Running pod of %s", errNoPodRunning, podWait, c.deployment())
 	case ctx.Err() != nil:
 		return ctx.Err()
+	case timedOut && lines == 0:
+		// Not even the list came: the API server hangs, it is not that no pod runs.
+		return fmt.Errorf("kubectl get pods --watch: no answer within %v", podWait)
+	case timedOut:
+		return fmt.Errorf("%w: waited %v for a Running pod of %s", errNoPodRunning, podWait, c.deployment())
 	}
 	logf("not watching the pod: kubectl get pods --watch: %s", kubectlWords(stderr.String()))
 	return nil
