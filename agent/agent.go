@@ -142,6 +142,8 @@ func Start(cfg Config) (*Agent, error) {
 		fmt.Fprintln(cfg.Stderr, "rhizome agent: "+w)
 	}
 	a.gs.Go(a.acceptLoop)
+	a.gs.Go(a.watchWake)
+	a.startWatchingNet()
 	return a, nil
 }
 

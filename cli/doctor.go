@@ -14,10 +14,11 @@ func doctorCommand() *cli.Command {
 		Name:      "doctor",
 		Usage:     "check the set-up a forward needs, one line per check with the fix",
 		ArgsUsage: "[ENV]",
-		Description: `Checks that kubectl is there, the config parses, each environment's kube context is in the
-kubeconfig, its credentials may port-forward and exec in its namespace, its deployment exists, the
-socket directory is private, and the agent answers and runs this rhizome. Exits 1 when a check
-fails. No check waits long on a cluster that does not answer.
+		Description: `Checks that kubectl is there, the config parses (and lists each environment's databases
+with their engine and port), each environment's kube context is in the kubeconfig, its
+credentials may port-forward and exec in its namespace, its deployment exists, the socket
+directory is private, and the agent answers and runs this rhizome. Exits 1 when a check fails.
+No check waits long on a cluster that does not answer.
 
    rhizome doctor           # every environment
    rhizome doctor na-prod   # one environment
@@ -56,6 +57,9 @@ func runDoctor(c *cli.Context) error {
 	}
 	kube := kubeChecks(ctx, envs) // kubectl's line first, then the environments'
 	checks := append([]check{kube[0], config}, picked...)
+	for _, e := range envs {
+		checks = append(checks, checkDatabases(e))
+	}
 	checks = append(checks, kube[1:]...)
 	socket := socketPath(c)
 	checks = append(checks, checkSocketDir(socket))

@@ -162,7 +162,7 @@ func checkCanI(ctx context.Context, kubectl string, e *env.Environment, resource
 	case err == nil:
 		err = fmt.Errorf("kubectl auth can-i answered %q", answer)
 	}
-	return failed(name, kubeFix(e, err.Error(), "create", resource), "%v", err)
+	return failed(name, kubeFix(e, err.Error()), "%v", err)
 }
 
 // checkDeployment checks that the deployment whose pod runs the connection script exists.
@@ -172,37 +172,25 @@ func checkDeployment(ctx context.Context, kubectl string, e *env.Environment) ch
 	if err == nil {
 		return passed(name, "%s exists in namespace %s", e.Deployment, e.Namespace)
 	}
-	return failed(name, kubeFix(e, err.Error(), "get", "deployments"), "%v", err)
+	return failed(name, kubeFix(e, err.Error()), "%v", err)
 }
 
-// kubeFix says what to do about a kubectl failure in an environment, from kubectl's words.
-// The patterns are the ones kubectl prints (client-go's and the API server's messages).
-func kubeFix(e *env.Environment, msg, verb, resource string) string {
-	has := func(words ...string) bool {
-		for _, w := range words {
-			if strings.Contains(msg, w) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("no answer within", "Client.Timeout", "context deadline exceeded", "i/o timeout", "TLS handshake timeout",
-		"connection refused", "was refused", "no such host", "no route to host", "network is unreachable", "Unable to connect to the server"):
-		return fmt.Sprintf("the API server of %s does not answer: check your network or VPN, and that the cluster is up (kubectl --context %s cluster-info)", e.Context, e.Context)
-	case has("Unauthorized", "You must be logged in", "gke-gcloud-auth-plugin", "getting credentials", "exec plugin"):
-		return env.LoginHint(e.Context)
-	case has("Forbidden", "forbidden"):
-		return rbacFix(e, verb, resource)
-	case has("NotFound", "not found"):
-		return fmt.Sprintf("check the namespace and deployment of environment %s (%s) with kubectl --context %s get deployments -A", e.Name, e.Source, e.Context)
+// kubeFix says what to do about a kubectl failure in an environment, from kubectl's words:
+// the fix of the one table of failures that forwards use too (env.Diagnose).
+func kubeFix(e *env.Environment, msg string) string {
+	if _, fix := env.Diagnose(msg, where(e)); fix != "" {
+		return fix
 	}
 	return "see kubectl's message"
 }
 
 // rbacFix is the fix for credentials that may not do what a forward does.
 func rbacFix(e *env.Environment, verb, resource string) string {
-	return fmt.Sprintf("ask a cluster admin for a Role in namespace %s with verb %s on %s, bound to your user", e.Namespace, verb, resource)
+	return env.ForbiddenHint(where(e), verb, resource)
+}
+
+func where(e *env.Environment) env.Where {
+	return env.Where{Environment: e.Name, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment}
 }
 
 func listOrNone(names []string) string {

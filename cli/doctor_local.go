@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/rhizome-dev/rhizome/env"
@@ -38,6 +39,25 @@ func pickEnvironments(catalog *env.Catalog, name string) ([]*env.Environment, []
 		return nil, []check{failed("environment", "rhizome envs lists them", "%v", err)}
 	}
 	return []*env.Environment{e}, nil
+}
+
+// checkDatabases lists each database of e with its engine and local port: what a forward of it
+// will wait for and where it will listen.
+func checkDatabases(e *env.Environment) check {
+	name := e.Name + " databases"
+	var dbs []string
+	for _, n := range e.DatabaseNames() {
+		db := e.Databases[n]
+		engine, err := env.LookupEngine(db.Engine)
+		if err != nil { // Load refuses one already; a catalog built otherwise may not have
+			return failed(name, fmt.Sprintf("correct the engine of database %s (%s)", n, db.Source), "%s: %v", n, err)
+		}
+		dbs = append(dbs, fmt.Sprintf("%s (%s, port %d)", n, engine.Title, db.LocalPort))
+	}
+	if len(dbs) == 0 {
+		return passed(name, "none yet; add a database block to environment %s (%s)", e.Name, e.Source)
+	}
+	return passed(name, "%s", strings.Join(dbs, ", "))
 }
 
 // checkSocketDir checks that only the user can reach the agent's socket directory: whoever

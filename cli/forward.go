@@ -30,13 +30,18 @@ restarts and dropped connections. Asking again returns the same forward.
    rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
    rhizome forward --exec eu-prod ledger -- psql   # a postgres database: PGHOST, PGPORT
    mysql -S "$(rhizome forward --socket na-prod bookkeeper)"  # the private Unix socket
+   psql -h "$(rhizome forward --socket eu-prod ledger)"       # postgres: the socket's directory
    rhizome forward --idle-timeout 2h na-prod bookkeeper     # stop it after 2 h unused
 
 The agent holds the port (127.0.0.1 and ::1) and the socket for the forward's whole life, lets in
 only your own user, and holds a connection made while the chain reconnects until it is back.
 
 --exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST, MYSQL_TCP_PORT and
-MYSQL_UNIX_PORT (mysql), PGHOST and PGPORT (postgres), SQLCMDSERVER (sqlserver).
+MYSQL_UNIX_PORT (mysql), PGHOST=127.0.0.1 and PGPORT (postgres), SQLCMDSERVER (sqlserver).
+
+--socket prints the socket's path, or for postgres its directory, which is what psql -h, PGHOST
+and host= take: the socket in it is .s.PGSQL.PORT, PORT the handle's, so psql needs -p PORT
+when that is not 5432.
 
 With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward answers as the database's
 engine would on its first step.`,
@@ -44,7 +49,7 @@ engine would on its first step.`,
 			jsonFlag(),
 			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
 			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL and the engine's variables (MYSQL_TCP_PORT, PGPORT, …) set"},
-			&cli.BoolFlag{Name: "socket", Usage: "print the path of the forward's private Unix socket instead of the handle"},
+			&cli.BoolFlag{Name: "socket", Usage: "print the path of the forward's private Unix socket (postgres: its directory, for psql -h) instead of the handle"},
 			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)"},
 			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)"},
 			&cli.DurationFlag{Name: "connect-wait", Usage: "how long a connection waits while the forward reconnects (`DURATION`, default 30s)"},
@@ -118,11 +123,7 @@ func runForward(c *cli.Context) error {
 		return runWithHandle(c, h, command)
 	}
 	if c.Bool("socket") {
-		if h.UnixSocket == "" {
-			return fmt.Errorf("%s/%s has no Unix socket; use its TCP handle %s", e.Name, db.Name, h.ConnectionString)
-		}
-		fmt.Fprintln(c.App.Writer, h.UnixSocket)
-		return nil
+		return printSocket(c, h, e.Name+"/"+db.Name)
 	}
 	if c.Bool("json") {
 		return writeJSON(c.App.Writer, h)
@@ -161,15 +162,38 @@ func forwardHint(err error) error {
 	return err
 }
 
+// handleEngine is the engine the agent says h is of.
+func handleEngine(h rpc.Handle) (env.Engine, error) {
+	engine, err := env.LookupEngine(h.Engine)
+	if err != nil {
+		return env.Engine{}, fmt.Errorf("the agent's handle: %w (an agent of another version? restart it with rhizome agent -k)", err)
+	}
+	return engine, nil
+}
+
+// printSocket prints what a client of h's engine is given to reach its Unix socket: the path,
+// or for PostgreSQL the directory that psql -h takes.
+func printSocket(c *cli.Context, h rpc.Handle, name string) error {
+	if h.UnixSocket == "" {
+		return fmt.Errorf("%s has no Unix socket; use its TCP handle %s", name, h.ConnectionString)
+	}
+	engine, err := handleEngine(h)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, engine.SocketHost(h.UnixSocket))
+	return nil
+}
+
 // runWithHandle runs command with the handle in its environment and returns its exit code.
 // Interrupts go to the command, as they would without rhizome in between.
 func runWithHandle(c *cli.Context, h rpc.Handle, command []string) error {
+	engine, err := handleEngine(h)
+	if err != nil {
+		return err
+	}
 	cmd := exec.CommandContext(context.WithoutCancel(c.Context), command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
-	engine, err := env.LookupEngine(h.Engine)
-	if err != nil {
-		return fmt.Errorf("the agent's handle: %w (an agent of another version? restart it with rhizome agent -k)", err)
-	}
 	cmd.Env = append(os.Environ(), engine.ExecEnv(h)...)
 	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)

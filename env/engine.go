@@ -56,6 +56,10 @@ var engines = []Engine{
 		vars: func(port int) []string {
 			return []string{"PGHOST=127.0.0.1", "PGPORT=" + strconv.Itoa(port)}
 		},
+		// No socketVars: PGHOST stays 127.0.0.1 even with a socket. libpq would take the
+		// socket's directory there, but not every tool that reads PGHOST does (some paste it
+		// into a URL), the TCP handle is the one every forward has, and DATABASE_URL names
+		// it too. psql -h "$(rhizome forward --socket …)" is the way to the socket.
 	},
 	{
 		Name: SQLServer, Title: "SQL Server", DefaultPort: 1433, Scheme: "sqlserver",

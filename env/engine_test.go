@@ -106,4 +106,9 @@ func TestExecEnvWithSocket(t *testing.T) {
 	if got, want := mysql.ExecEnv(h), []string{"DATABASE_URL=mysql://127.0.0.1:3306", "MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=3306", "MYSQL_UNIX_PORT=/run/f/bk.sock"}; !slices.Equal(got, want) {
 		t.Errorf("mysql ExecEnv(with socket) = %v, want %v", got, want)
 	}
+	h = rpc.Handle{ConnectionString: "postgres://127.0.0.1:5432", LocalPort: 5432, UnixSocket: "/run/f/bk/.s.PGSQL.5432"}
+	pg, _ := LookupEngine(Postgres)
+	if got, want := pg.ExecEnv(h), []string{"DATABASE_URL=postgres://127.0.0.1:5432", "PGHOST=127.0.0.1", "PGPORT=5432"}; !slices.Equal(got, want) {
+		t.Errorf("postgres ExecEnv(with socket) = %v, want %v (PGHOST stays on TCP)", got, want)
+	}
 }

@@ -47,7 +47,8 @@ type frontDoor struct {
 	open    map[*connPair]struct{}
 }
 
-// connPair is one relayed connection, closed by its relay or cut by close.
+// connPair is one relayed connection, closed by its relay or cut by close. backend is nil
+// until one is dialled; it is guarded by the door's mu.
 type connPair struct{ client, backend net.Conn }
 
 func (d *frontDoor) init() {
@@ -103,7 +104,9 @@ func (d *frontDoor) close(reason string) (cut int) {
 	}
 	for p := range pairs {
 		p.client.Close()
-		p.backend.Close()
+		if p.backend != nil {
+			p.backend.Close()
+		}
 	}
 	d.wg.Wait()
 	return cut
@@ -152,7 +155,7 @@ func (d *frontDoor) admit(c net.Conn) bool {
 	return false
 }
 
-// relay waits for a back end, then copies both ways until either side is done.
+// relay waits for a back end that answers, then copies both ways until either side is done.
 func (d *frontDoor) relay(client net.Conn) {
 	defer d.wg.Done()
 	defer client.Close()
@@ -165,59 +168,81 @@ func (d *frontDoor) relay(client net.Conn) {
 		d.count.touch()
 		d.activeChanged()
 	}()
+	p := &connPair{client: client}
+	if !d.track(p) {
+		return
+	}
+	defer d.untrack(p)
 
-	backend, err := d.dialBackend()
+	backend, err := d.answeredBackend(p, time.Now().Add(d.connectWait))
 	if err != nil {
 		d.logf("front door: closed a connection from %s: %v", peerName(client), err)
 		return
 	}
 	defer backend.Close()
-	p := &connPair{client, backend}
-	d.mu.Lock()
-	if d.open == nil { // closed meanwhile
-		d.mu.Unlock()
-		return
-	}
-	d.open[p] = struct{}{}
-	d.mu.Unlock()
 	pipe(client, backend, &d.count)
-	d.mu.Lock()
-	delete(d.open, p)
-	d.mu.Unlock()
 }
 
-// dialBackend connects to the live back end, waiting up to connectWait for one.
-func (d *frontDoor) dialBackend() (net.Conn, error) {
-	deadline := time.NewTimer(d.connectWait)
-	defer deadline.Stop()
+// track registers p for close to cut; false when the door is closed already.
+func (d *frontDoor) track(p *connPair) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.open == nil {
+		return false
+	}
+	d.open[p] = struct{}{}
+	return true
+}
+
+func (d *frontDoor) untrack(p *connPair) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.open, p)
+}
+
+// setBackend makes c the back end close cuts for p; false when the door is closed already.
+func (d *frontDoor) setBackend(p *connPair, c net.Conn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.open == nil {
+		return false
+	}
+	p.backend = c
+	return true
+}
+
+// dialBackend connects to the live back end, waiting until deadline for one.
+func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
+	wait := time.NewTimer(time.Until(deadline))
+	defer wait.Stop()
 	for {
 		d.mu.Lock()
 		addr, gen, upc, why := d.backend, d.gen, d.upc, d.why
 		d.mu.Unlock()
 		select {
 		case <-d.closed:
-			return nil, fmt.Errorf("the forward ended: %s", why)
+			return nil, 0, fmt.Errorf("the forward ended: %s", why)
 		default:
 		}
 		if addr != "" {
 			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 			if err == nil {
-				return c, nil
+				return c, gen, nil
 			}
-			d.backendFailed(gen, err)
+			d.backendFailed(gen, fmt.Sprintf("the back end refused a connection: %v", err))
 			continue
 		}
 		select {
 		case <-upc:
 		case <-d.closed:
-		case <-deadline.C:
-			return nil, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWait)
+		case <-wait.C:
+			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWait)
 		}
 	}
 }
 
-// backendFailed takes down back end gen, which refused a relay, unless a newer one is up.
-func (d *frontDoor) backendFailed(gen int, err error) {
+// backendFailed takes down back end gen, which failed a relay, unless a newer one is up.
+func (d *frontDoor) backendFailed(gen int, why string) {
 	d.mu.Lock()
 	stale := gen != d.gen || d.backend == ""
 	if !stale {
@@ -225,7 +250,7 @@ func (d *frontDoor) backendFailed(gen int, err error) {
 	}
 	d.mu.Unlock()
 	if !stale && d.lostBackend != nil {
-		d.lostBackend(fmt.Sprintf("the back end refused a connection: %v", err))
+		d.lostBackend(why)
 	}
 }
 

@@ -46,24 +46,9 @@ func BenchmarkConnect(b *testing.B) {
 
 // greetingServer greets each connection with one packet and closes it once the client has.
 func greetingServer(b *testing.B) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { l.Close() })
 	greeting := AppendGreeting(nil, "bench", 1)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = c.Write(greeting)
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	return l.Addr().String()
+	return listen(b, func(c net.Conn) {
+		_, _ = c.Write(greeting)
+		_, _ = io.Copy(io.Discard, c)
+	})
 }

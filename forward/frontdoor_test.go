@@ -12,41 +12,28 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
 // echoServer is a back end that answers every line with "echo: LINE".
-func echoServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				sc := bufio.NewScanner(c)
-				for sc.Scan() {
-					fmt.Fprintf(c, "echo: %s\n", sc.Text())
-				}
-			}()
+func echoServer(t testing.TB) string {
+	return listen(t, func(c net.Conn) {
+		sc := bufio.NewScanner(c)
+		for sc.Scan() {
+			fmt.Fprintf(c, "echo: %s\n", sc.Text())
 		}
-	}()
-	return l.Addr().String()
+	})
 }
 
-// testDoor opens a front door on a free port with a socket in a fresh private directory.
+// testDoor opens a front door on a free port with a MySQL socket in a fresh private directory.
 func testDoor(t testing.TB, wait time.Duration) (*frontDoor, func() string) {
+	return testDoorOf(t, wait, env.MySQL)
+}
+
+// testDoorOf opens a front door on a free port with the socket of engine in a fresh private
+// directory.
+func testDoorOf(t testing.TB, wait time.Duration, engine string) (*frontDoor, func() string) {
 	t.Helper()
 	ls, port, err := listenTCP(40000, false, nil)
 	if err != nil {
@@ -54,7 +41,7 @@ func testDoor(t testing.TB, wait time.Duration) (*frontDoor, func() string) {
 	}
 	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: wait}
 	d.init()
-	ul, path, err := listenUnix(filepath.Join(shortDir(t), "forwards"), "test/door", "id")
+	ul, path, err := listenUnix(filepath.Join(shortDir(t), "forwards"), lookupEngine(t, engine), "test/door", "id", port)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,59 +188,6 @@ func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 	}
 }
 
-func TestListenUnixRefusesAnUnsafeDirectory(t *testing.T) {
-	base := shortSocketPath(t)
-	if err := os.Mkdir(base, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := listenUnix(base, "x", "id"); err == nil || !strings.Contains(err.Error(), "open to other users (mode 0755)") {
-		t.Errorf("listenUnix in a 0755 directory = %v, want it refused", err)
-	}
-	link := base + "-link"
-	if err := os.Symlink(base, link); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(link)
-	if _, _, err := listenUnix(link, "x", "id"); err == nil || !strings.Contains(err.Error(), "is not a directory") {
-		t.Errorf("listenUnix in a symlink = %v, want it refused", err)
-	}
-	long := filepath.Join(base, strings.Repeat("d", 100))
-	if _, _, err := listenUnix(long, "x", "id"); err == nil || !strings.Contains(err.Error(), "more than the 103 a Unix socket may have") {
-		t.Errorf("listenUnix with a long path = %v, want a clear error", err)
-	}
-}
-
-func TestListenUnixHashesLongOrTakenNames(t *testing.T) {
-	dir := filepath.Join(shortDir(t), "forwards")
-	first, path1, err := listenUnix(dir, "na-prod/bookkeeper", "key-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer first.Close()
-	if filepath.Base(path1) != "na-prod-bookkeeper.sock" {
-		t.Errorf("socket = %s, want na-prod-bookkeeper.sock", path1)
-	}
-	second, path2, err := listenUnix(dir, "na-prod/bookkeeper", "key-2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	if path2 == path1 || !strings.HasPrefix(filepath.Base(path2), "f-") {
-		t.Errorf("second forward of the same name got %s, want a hashed name", path2)
-	}
-	third, path3, err := listenUnix(dir, strings.Repeat("long", 40), "key-3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer third.Close()
-	if len(path3) > maxSocketPath {
-		t.Errorf("long name gave a %d-byte path", len(path3))
-	}
-	if fi, err := os.Stat(path1); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("socket mode = %v, %v; want 0600", fi.Mode(), err)
-	}
-}
-
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
@@ -262,4 +196,51 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestFrontDoorReplaysToTheNextBackEnd: a back end that accepts and then closes without a byte
+// (kubectl whose pod has gone) is reported dead, and what the client had sent goes again to
+// the next back end, so the client sees one working connection.
+func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	back := echoServer(t)
+	d, _ := testDoor(t, 10*time.Second)
+	lost := make(chan string, 1)
+	d.lostBackend = func(why string) {
+		lost <- why
+		d.up(back) // the chain reconnects
+	}
+	d.up(silent.Addr().String())
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got, err := roundTrip(c, "hello"); err != nil || got != "echo: hello\n" {
+		t.Errorf("through a dying back end then a live one: %q, %v; want the echo", got, err)
+	}
+	if why := <-lost; !strings.Contains(why, "closed the connection before the database answered") {
+		t.Errorf("lostBackend(%q), want it to say the back end closed before answering", why)
+	}
+	if got, err := roundTrip(c, "again"); err != nil || got != "echo: again\n" {
+		t.Errorf("the same connection afterwards: %q, %v", got, err)
+	}
+	c.Close()
+	waitFor(t, "the relay to end", func() bool { return d.traffic().Active == 0 })
+	if tr := d.traffic(); tr.BytesIn != 12 || tr.BytesOut != 24 {
+		t.Errorf("traffic = %+v, want 12 bytes in (the replay not counted twice) and 24 out", tr)
+	}
 }

@@ -208,7 +208,7 @@ func (m *Manager) openDoor(r Request) (*frontDoor, error) {
 	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: r.ConnectWait}
 	d.init()
 	if m.opts.SocketDir != "" {
-		ul, path, err := listenUnix(m.opts.SocketDir, r.label(), fmt.Sprint(r.key()))
+		ul, path, err := listenUnix(m.opts.SocketDir, r.engine(), r.label(), fmt.Sprint(r.key()), port)
 		if err != nil {
 			d.unixErr = err
 		} else {

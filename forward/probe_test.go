@@ -28,7 +28,7 @@ func TestEveryEngineHasProbeAndSimulation(t *testing.T) {
 }
 
 // listen serves each connection on a loopback port with serve until the test ends.
-func listen(t *testing.T, serve func(net.Conn)) string {
+func listen(t testing.TB, serve func(net.Conn)) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -111,7 +111,7 @@ func BenchmarkProxyDiesUntouched(b *testing.B) {
 		greetAt(b, port)
 		took = append(took, time.Since(start))
 	}
-	b.ReportMetric(median(took).Seconds()*1e3, "recovered-ms")
+	b.ReportMetric(medianDuration(took).Seconds()*1e3, "recovered-ms")
 	b.ReportMetric(slices.Max(took).Seconds()*1e3, "recovered-max-ms")
 }
 
@@ -150,7 +150,7 @@ func recovery(b *testing.B, what string, fault func(), port string) {
 		}
 		took = append(took, time.Since(start))
 	}
-	b.ReportMetric(median(took).Seconds()*1e3, what+"-ms")
+	b.ReportMetric(medianDuration(took).Seconds()*1e3, what+"-ms")
 	b.ReportMetric(slices.Max(took).Seconds()*1e3, what+"-max-ms")
 }
 
@@ -169,13 +169,13 @@ func sideBySide(b *testing.B, aName string, a func() time.Duration, cName string
 		as, cs = append(as, da), append(cs, dc)
 		ratios = append(ratios, float64(da)/float64(dc))
 	}
-	b.ReportMetric(median(as).Seconds()*1e3, aName+"-ms")
-	b.ReportMetric(median(cs).Seconds()*1e3, cName+"-ms")
+	b.ReportMetric(medianDuration(as).Seconds()*1e3, aName+"-ms")
+	b.ReportMetric(medianDuration(cs).Seconds()*1e3, cName+"-ms")
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "ratio")
 }
 
-func median(ds []time.Duration) time.Duration {
+func medianDuration(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2]

@@ -80,11 +80,14 @@ func TestDoctorAllGood(t *testing.T) {
 		t.Fatalf("rhizome agent = %v: %s", err, stderr)
 	}
 	checks, code := u.doctor("na-prod")
-	for _, name := range []string{"kubectl", "config", "na-prod context", "na-prod pods/portforward", "na-prod pods/exec", "na-prod deployment", "socket directory", "agent"} {
+	for _, name := range []string{"kubectl", "config", "na-prod databases", "na-prod context", "na-prod pods/portforward", "na-prod pods/exec", "na-prod deployment", "socket directory", "agent"} {
 		wantCheck(t, checks, name, true, "")
 	}
-	if code != 0 || len(checks) != 8 {
-		t.Errorf("doctor na-prod exited %d with %d checks, want 0 and 8: %v", code, len(checks), checks)
+	if code != 0 || len(checks) != 9 {
+		t.Errorf("doctor na-prod exited %d with %d checks, want 0 and 9: %v", code, len(checks), checks)
+	}
+	if got := checks["na-prod databases"].Detail; got != "bookkeeper (MySQL, port 33406)" {
+		t.Errorf("doctor's na-prod databases = %q, want bookkeeper (MySQL, port 33406)", got)
 	}
 
 	// The same, as a person reads it: one ✓ line per check.
@@ -100,7 +103,7 @@ func TestDoctorAllGood(t *testing.T) {
 
 	// The other environment of the user's config names a deployment the cluster lacks.
 	checks, code = u.doctor("nowhere")
-	wantCheck(t, checks, "nowhere deployment", false, "check the namespace and deployment of environment nowhere")
+	wantCheck(t, checks, "nowhere deployment", false, "deployment no-such-deployment does not exist in namespace gke-cloudsql-access")
 	wantCheck(t, checks, "nowhere pods/portforward", true, "")
 	if code != 1 {
 		t.Errorf("doctor nowhere exited %d, want 1", code)
@@ -139,7 +142,7 @@ func TestDoctorForbiddenPortForward(t *testing.T) {
 	u := newUser(t, 33426, "KUBECONFIG="+path)
 	checks, code := u.doctor("na-prod")
 	wantCheck(t, checks, "na-prod context", true, "")
-	wantCheck(t, checks, "na-prod pods/portforward", false, "a Role in namespace gke-cloudsql-access with verb create on pods/portforward")
+	wantCheck(t, checks, "na-prod pods/portforward", false, "may not create pods/portforward in namespace gke-cloudsql-access: ask a cluster admin for a Role")
 	wantCheck(t, checks, "na-prod pods/exec", true, "")
 	wantCheck(t, checks, "na-prod deployment", true, "")
 	if code != 1 {

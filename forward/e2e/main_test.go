@@ -80,6 +80,12 @@ func (u *user) addConfig(text string) {
 // the test ends.
 func newUser(t testing.TB, port int, extraEnv ...string) *user {
 	t.Helper()
+	return newUserOn(t, cluster, port, extraEnv...)
+}
+
+// newUserOn is newUser for a cluster of the test's own.
+func newUserOn(t testing.TB, cluster *clustertest.Cluster, port int, extraEnv ...string) *user {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "rzf")
 	if err != nil {
 		t.Fatal(err)

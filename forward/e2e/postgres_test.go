@@ -1,20 +1,18 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
 // The same as the MySQL tests, for a PostgreSQL instance behind the same pod: the real psql,
@@ -30,20 +28,25 @@ func (u *user) addLedger(port int) {
 `, cluster.PGInstance, port))
 }
 
-// psqlSelectOne runs SELECT 1 with psql through 127.0.0.1:port.
-func psqlSelectOne(port string) error {
-	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", "127.0.0.1", "-p", port,
+// psql runs SELECT 1 with the real psql, reaching the server at host (127.0.0.1, or a socket's
+// directory) and port, optionally as another user (a command prefix such as setpriv).
+func psql(connectTimeout time.Duration, host, port string, prefix ...string) error {
+	args := append(prefix, "psql", "-X", "-w", "-At", "-h", host, "-p", port,
 		"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
-	cmd.Env = append(cmd.Environ(), "PGCONNECT_TIMEOUT=5")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(cmd.Environ(), fmt.Sprintf("PGCONNECT_TIMEOUT=%d", int(connectTimeout.Seconds())))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("psql: %v: %s", err, out)
+		return fmt.Errorf("psql -h %s -p %s: %v: %s", host, port, err, strings.TrimSpace(string(out)))
 	}
 	if strings.TrimSpace(string(out)) != "1" {
 		return fmt.Errorf("SELECT 1 returned %q", out)
 	}
 	return nil
 }
+
+// psqlSelectOne runs SELECT 1 with psql through 127.0.0.1:port.
+func psqlSelectOne(port string) error { return psql(5*time.Second, "127.0.0.1", port) }
 
 func TestPostgresForward(t *testing.T) {
 	u := newUser(t, 35406)
@@ -107,63 +110,55 @@ func TestPostgresForward(t *testing.T) {
 	}
 }
 
-// TestPostgresSocketNaming: the name env gives a PostgreSQL forward's Unix socket is one psql
-// finds from a directory and a port (psql -h DIR -p PORT), as PGHOST and PGPORT give them. A
-// relay on that socket to the forward's TCP handle stands in for the front door.
-func TestPostgresSocketNaming(t *testing.T) {
+// TestPostgresSocketDirectory: the front door's socket of a PostgreSQL forward is
+// .s.PGSQL.PORT in a private directory of its own, which --socket prints, so the real psql
+// reaches the server with -h DIR -p PORT, and libpq's PGHOST does too; another uid cannot.
+func TestPostgresSocketDirectory(t *testing.T) {
 	u := newUser(t, 35436)
 	u.addLedger(35462)
-	out, stderr, err := u.rhizome("forward", "na-prod", "ledger")
+	out, stderr, err := u.rhizome("forward", "--json", "na-prod", "ledger")
 	if err != nil {
-		t.Fatalf("forward na-prod ledger = %q, %v: %s", out, err, stderr)
+		t.Fatalf("forward --json na-prod ledger = %q, %v: %s", out, err, stderr)
 	}
-	port := portOf(out) // 35462, unless another program held it
-	engine, err := env.LookupEngine(env.Postgres)
-	if err != nil {
+	var h rpc.Handle
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
 		t.Fatal(err)
 	}
-	base, err := os.MkdirTemp("", "rzs")
-	if err != nil {
-		t.Fatal(err)
+	port := strconv.Itoa(h.LocalPort) // 35462, unless another program held it
+	dir := filepath.Dir(h.UnixSocket)
+	if h.UnixSocketError != "" || filepath.Base(h.UnixSocket) != ".s.PGSQL."+port || filepath.Base(dir) != "na-prod-ledger" {
+		t.Fatalf("handle = %+v, want the socket na-prod-ledger/.s.PGSQL.%s", h, port)
 	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	portNum, _ := strconv.Atoi(port)
-	path := engine.SocketPath(base, "na-prod-ledger", portNum)
-	if err := os.Mkdir(filepath.Dir(path), 0o700); err != nil {
-		t.Fatal(err)
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the socket's directory: %v, %v; want mode 0700", fi.Mode(), err)
 	}
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
+	if got, _, err := u.rhizome("forward", "--socket", "na-prod", "ledger"); err != nil || got != dir {
+		t.Errorf("forward --socket = %q, %v; want the directory %s", got, err, dir)
 	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				up, err := net.Dial("tcp", "127.0.0.1:"+port)
-				if err != nil {
-					return
-				}
-				defer up.Close()
-				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
-				io.Copy(c, up)
-			}()
-		}
-	}()
-	cmd := exec.Command("psql", "-X", "-w", "-At", "-h", engine.SocketHost(path), "-p", port,
-		"-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
+	if err := psql(5*time.Second, dir, port); err != nil {
+		t.Errorf("SELECT 1 through the socket directory: %v", err)
+	}
+	// Any libpq client: PGHOST names the directory.
+	cmd := exec.Command("psql", "-X", "-w", "-At", "-U", cluster.Postgres.User, "-d", cluster.Postgres.Database, "-c", "SELECT 1")
+	cmd.Env = append(cmd.Environ(), "PGHOST="+dir, "PGPORT="+port, "PGCONNECT_TIMEOUT=5")
 	if out, err := cmd.CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "1" {
-		t.Errorf("psql -h %s -p %s = %q, %v; want 1", engine.SocketHost(path), port, out, err)
+		t.Errorf("psql with PGHOST=%s = %q, %v; want 1", dir, out, err)
+	}
+	if err := psql(5*time.Second, dir, port, asNobody...); err == nil {
+		t.Errorf("uid 65534 got SELECT 1 through the owner's socket directory")
+	}
+	if err := psql(5*time.Second, "127.0.0.1", port, asNobody...); err == nil {
+		t.Errorf("uid 65534 got SELECT 1 through the owner's PostgreSQL port")
+	}
+	ps := u.ps()
+	if ps.Count != 1 || ps.Running[0].Traffic == nil || ps.Running[0].Traffic.Accepted < 2 || ps.Running[0].Traffic.Refused < 1 {
+		t.Errorf("ps = %+v, want 2 accepted (the owner's psql through the socket) and the other uid's refused over TCP", ps)
+	}
+	if _, stderr, err := u.rhizome("stop", "na-prod/ledger"); err != nil {
+		t.Fatalf("stop: %v: %s", err, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the socket's directory %s outlived the forward: %v", dir, err)
 	}
 }
 
@@ -180,6 +175,16 @@ func TestPostgresPodReplacedUnderLiveForward(t *testing.T) {
 	if err := cluster.ReplacePod(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	eventually(t, 60*time.Second, "ps showing the forward reconnecting", func() error {
+		if ps := u.ps(); ps.Count != 1 || ps.Running[0].State != "reconnecting" {
+			return fmt.Errorf("ps = %+v", ps)
+		}
+		return nil
+	})
+	// Started while the chain is down: the front door holds it until the chain is back.
+	if err := psql(30*time.Second, "127.0.0.1", portOf(out)); err != nil {
+		t.Errorf("a psql that connected while the forward reconnected: %v", err)
+	}
 	took := eventually(t, 60*time.Second, "SELECT 1 after the pod was replaced", func() error { return psqlSelectOne(portOf(out)) })
 	t.Logf("the same handle worked again %v after the new pod was Running", took.Round(10*time.Millisecond))
 	eventually(t, 30*time.Second, "ps showing the restart", func() error {
@@ -191,6 +196,13 @@ func TestPostgresPodReplacedUnderLiveForward(t *testing.T) {
 	})
 	if again, _, _ := u.rhizome("forward", "na-prod", "ledger"); again != out {
 		t.Errorf("forward after recovery = %q, want the same %q", again, out)
+	}
+	dir, _, err := u.rhizome("forward", "--socket", "na-prod", "ledger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := psql(5*time.Second, dir, portOf(out)); err != nil {
+		t.Errorf("SELECT 1 through the socket directory after the reconnect: %v", err)
 	}
 }
 

@@ -25,6 +25,9 @@ const (
 	pgPodPort      = 5432
 )
 
+// stopGrace is how long a component of the cluster gets between SIGTERM and SIGKILL.
+const stopGrace = 5 * time.Second
+
 // Options changes how Start sets up a Cluster. The zero value works.
 type Options struct {
 	// BinDir holds kube-apiserver, etcd and kwok. Empty means $RHIZOME_KUBE_BIN, else
@@ -63,6 +66,8 @@ type Cluster struct {
 	proxies []*proxy // MariaDB's, then Postgres's
 	control *control
 	procs   []*child // etcd, kube-apiserver, mariadbd, postgres: stopped last to first
+	// startAPI starts kube-apiserver, on the same port each time (StopAPIServer, StartAPIServer).
+	startAPI func(ctx context.Context) (*child, error)
 
 	mu     sync.Mutex // serializes the fault helpers and Close; guards the fields below
 	kwok   *kwok
@@ -183,7 +188,10 @@ func (c *Cluster) startKubernetes(ctx context.Context, t tools, etcdPort, peerPo
 		return err
 	}
 	c.procs = append(c.procs, etcd)
-	apiserver, err := startAPIServer(ctx, c.sp, t.apiserver, c.Dir, apiPort, etcdPort, p, c.api)
+	c.startAPI = func(ctx context.Context) (*child, error) {
+		return startAPIServer(ctx, c.sp, t.apiserver, c.Dir, apiPort, etcdPort, p, c.api)
+	}
+	apiserver, err := c.startAPI(ctx)
 	if err != nil {
 		return err
 	}
@@ -289,7 +297,7 @@ func (c *Cluster) close() error {
 		p.close()
 	}
 	for i := len(c.procs) - 1; i >= 0; i-- {
-		errs = append(errs, c.procs[i].stop(5*time.Second))
+		errs = append(errs, c.procs[i].stop(stopGrace))
 	}
 	if c.api != nil {
 		c.api.close()

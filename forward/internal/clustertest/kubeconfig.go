@@ -12,6 +12,26 @@ import (
 // YAML, so kubectl reads it.
 func writeKubeconfig(path, context, server string, caPEM, certPEM, keyPEM []byte) error {
 	b64 := base64.StdEncoding.EncodeToString
+	return writeKubeconfigFor(path, context, server, caPEM, map[string]any{
+		"client-certificate-data": b64(certPEM),
+		"client-key-data":         b64(keyPEM),
+	})
+}
+
+// writeExecKubeconfig is writeKubeconfig for a user whose credentials come from an exec
+// credential plugin.
+func writeExecKubeconfig(path, context, server string, caPEM []byte, plugin string) error {
+	return writeKubeconfigFor(path, context, server, caPEM, map[string]any{
+		"exec": map[string]any{
+			"apiVersion":      "client.authentication.k8s.io/v1beta1",
+			"command":         plugin,
+			"interactiveMode": "Never",
+		},
+	})
+}
+
+func writeKubeconfigFor(path, context, server string, caPEM []byte, user map[string]any) error {
+	b64 := base64.StdEncoding.EncodeToString
 	cfg := map[string]any{
 		"apiVersion":      "v1",
 		"kind":            "Config",
@@ -23,13 +43,7 @@ func writeKubeconfig(path, context, server string, caPEM, certPEM, keyPEM []byte
 				"certificate-authority-data": b64(caPEM),
 			},
 		}},
-		"users": []any{map[string]any{
-			"name": context,
-			"user": map[string]any{
-				"client-certificate-data": b64(certPEM),
-				"client-key-data":         b64(keyPEM),
-			},
-		}},
+		"users": []any{map[string]any{"name": context, "user": user}},
 		"contexts": []any{map[string]any{
 			"name":    context,
 			"context": map[string]any{"cluster": context, "user": context},

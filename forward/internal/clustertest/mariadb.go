@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -20,14 +21,28 @@ type MySQL struct {
 	Database string // User has all privileges on it
 }
 
+// installOne serializes mariadb-install-db: two of them bootstrapping at once (clusters started
+// side by side) crashed one here with SIGSEGV in its Aria temporary tables.
+var installOne sync.Mutex
+
+// installMariaDB makes a fresh data folder at data.
+func installMariaDB(ctx context.Context, t tools, data string) error {
+	installOne.Lock()
+	defer installOne.Unlock()
+	install := exec.CommandContext(ctx, t.installDB, "--no-defaults",
+		"--auth-root-authentication-method=normal", "--skip-test-db", "--datadir="+data)
+	if out, err := install.CombinedOutput(); err != nil {
+		return fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
+	}
+	return nil
+}
+
 // startMariaDB makes a fresh data folder in dir and runs mariadbd on 127.0.0.1:port with db's
 // user and database, waiting until it greets a client. The caller owns the returned child.
 func startMariaDB(ctx context.Context, sp *spawner, t tools, dir string, port int, db MySQL) (*child, error) {
 	data := filepath.Join(dir, "mysql")
-	install := exec.CommandContext(ctx, t.installDB, "--no-defaults",
-		"--auth-root-authentication-method=normal", "--skip-test-db", "--datadir="+data)
-	if out, err := install.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
+	if err := installMariaDB(ctx, t, data); err != nil {
+		return nil, err
 	}
 	// The init file runs before the server accepts connections, so a greeting means the user
 	// and database exist.
