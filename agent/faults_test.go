@@ -88,7 +88,7 @@ func TestForwardHungKubectlTimesOut(t *testing.T) {
 	defer a.Close()
 	_, err = dialAgent(t, a).Forward(t.Context(), rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "hung",
 		Wait: rpc.Duration(2 * time.Second)})
-	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl logs: no answer within 300ms") {
+	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl exec: no answer within 300ms") {
 		t.Errorf("Forward() with a hung kubectl = %v, want ErrForwardFailed saying it timed out", err)
 	}
 }

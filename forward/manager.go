@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -31,6 +32,8 @@ type Options struct {
 	SocketDir string
 	// Kubectl is the kubectl to run (the agent's RHIZOME_KUBECTL); "" finds kubectl on PATH.
 	Kubectl string
+	// StateDir is where the pod ports of past forwards are remembered; "" means env.StateDir().
+	StateDir string
 }
 
 // DefaultRestart reconnects after any exit, for as long as the forward is wanted, backing off
@@ -58,6 +61,8 @@ type Manager struct {
 	opts Options
 	wg   sync.WaitGroup // one watcher per forward, until its front door is closed
 
+	ports *podPorts // remembered pod ports, shared by every forward's chain
+
 	mu       sync.Mutex
 	forwards map[key]*entry   // guarded by mu; ended entries move to ended on the next Forward
 	ended    map[int64]*entry // by process id, the latest maxEnded, for ps to say how they ended
@@ -84,7 +89,8 @@ func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	if opts.SocketDir != "" {
 		removeStaleSockets(opts.SocketDir)
 	}
-	return &Manager{sup: sup, opts: opts, forwards: map[key]*entry{}, ended: map[int64]*entry{}}
+	ports := newPodPorts(cmp.Or(opts.StateDir, env.StateDir()))
+	return &Manager{sup: sup, opts: opts, ports: ports, forwards: map[key]*entry{}, ended: map[int64]*entry{}}
 }
 
 // Wait waits until every forward's front door is closed, which follows the end of its
@@ -215,7 +221,7 @@ func (m *Manager) openDoor(r Request) (*frontDoor, error) {
 
 // spec builds the process for r: the real chain, or the simulation.
 func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
-	c := &chain{req: r, distrusted: map[int]bool{}}
+	c := &chain{req: r, ports: m.ports, distrusted: map[int]bool{}}
 	spec := proc.Spec{
 		Name: r.label(), Kind: Kind,
 		Ready:          c.ready,
