@@ -36,6 +36,11 @@ restarts and dropped connections. Asking again returns the same forward.
 The agent holds the port (127.0.0.1 and ::1) and the socket for the forward's whole life, lets in
 only your own user, and holds a connection made while the chain reconnects until it is back.
 
+A first start fails at once, with the fix, on what retrying cannot fix (a context missing from the
+kubeconfig, an expired login, a missing permission or name), and retries anything else for up to
+--wait. Once ready, a forward never gives up by itself: ps shows it reconnecting (or needs-login)
+until it is back, rhizome stop, its idle-timeout or max-age.
+
 --exec sets DATABASE_URL and what the engine's own tools read: MYSQL_HOST, MYSQL_TCP_PORT and
 MYSQL_UNIX_PORT (mysql), PGHOST=127.0.0.1 and PGPORT (postgres), SQLCMDSERVER (sqlserver).
 
