@@ -62,7 +62,7 @@ const (
 //
 //	go test -run '^$' -bench Throughput -benchtime 10x ./forward/e2e/
 func BenchmarkThroughput(b *testing.B) {
-	u := newUser(b, 33416)
+	u := newUser(b, 33416, "RHIZOME_HEALTH_INTERVAL=10s") // the default, not the tests' 1 s
 	door := portOf(u.mustForward())
 	bare := bareKubectlPortForward(b)
 	var viaDoor, viaBare []float64
