@@ -87,11 +87,15 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// killAgents stops whatever agent a script left on its default socket.
+// killAgents stops whatever agent a script left on its default socket, or on a socket of its
+// own directly in its short directory (agent -a), even when the script failed before its own -k.
 func killAgents(e *testscript.Env, run string) {
-	cmd := exec.Command(filepath.Join(binDir, "rhizome"), "agent", "-k", "-a", filepath.Join(run, "rhizome", "agent.sock"))
-	cmd.Env = e.Vars
-	_ = cmd.Run()
+	sockets, _ := filepath.Glob(filepath.Join(filepath.Dir(run), "*.sock"))
+	for _, sock := range append(sockets, filepath.Join(run, "rhizome", "agent.sock")) {
+		cmd := exec.Command(filepath.Join(binDir, "rhizome"), "agent", "-k", "-a", sock)
+		cmd.Env = e.Vars
+		_ = cmd.Run()
+	}
 }
 
 // cmdWaitFor runs `rhizome ARGS…` until its stdout contains TEXT, for up to 30 s:
