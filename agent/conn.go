@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sourcegraph/jsonrpc2"
 
+	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -20,7 +21,7 @@ import (
 // the connection, or nil when it is refused. A refused peer gets one JSON-RPC error line
 // saying why before the connection closes, so socat users see it too.
 func (a *Agent) admit(c *net.UnixConn) *session {
-	uid, err := peerUID(c)
+	uid, err := forward.UnixPeerUID(c)
 	if err != nil || uid != os.Getuid() {
 		a.log.WithFields(logrus.Fields{"peer_uid": uid, "error": err}).Warn("refused connection from another user")
 		refuse(c, rpc.CodeUnauthorized, fmt.Sprintf("agent of uid %d refuses connections from uid %d", os.Getuid(), uid))

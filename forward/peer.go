@@ -17,7 +17,7 @@ func peerUID(c net.Conn) (int, error) {
 	case *net.TCPConn:
 		return tcpPeerUID(c)
 	case *net.UnixConn:
-		return unixPeerUID(c)
+		return UnixPeerUID(c)
 	}
 	return -1, errPeerUnknowable
 }

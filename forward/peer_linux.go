@@ -95,8 +95,10 @@ func ipBytes(ip net.IP, n int) net.IP {
 	return ip.To16()
 }
 
-// unixPeerUID returns the uid of the process that connected to c (SO_PEERCRED).
-func unixPeerUID(c *net.UnixConn) (int, error) {
+// UnixPeerUID returns the uid of the process at the other end of c, as the kernel recorded it
+// when it connected (SO_PEERCRED), so the peer cannot forge it. The agent checks its own socket's
+// clients with it too.
+func UnixPeerUID(c *net.UnixConn) (int, error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return -1, err

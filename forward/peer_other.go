@@ -1,11 +1,12 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package forward
 
 import "net"
 
-// tcpPeerUID: outside Linux no interface tells who owns a TCP peer socket (macOS has none).
+// Elsewhere no peer's uid can be read: loopback and the socket's 0600 mode in a 0700
+// directory are the guard.
 func tcpPeerUID(*net.TCPConn) (int, error) { return -1, errPeerUnknowable }
 
-// unixPeerUID: the socket's 0600 mode in a 0700 directory keeps other users out.
-func unixPeerUID(*net.UnixConn) (int, error) { return -1, errPeerUnknowable }
+// UnixPeerUID: see tcpPeerUID.
+func UnixPeerUID(*net.UnixConn) (int, error) { return -1, errPeerUnknowable }
