@@ -21,7 +21,9 @@ const drainTimeout = 2 * time.Second
 var errNoWaitNoReap = errors.New("waitid WNOWAIT unsupported")
 
 // child is one OS process started for a Process, and the three goroutines
-// that serve it: two readers and wait, the only caller of cmd.Wait.
+// that serve it: two readers and wait, the only caller of cmd.Wait. For a
+// Spec.Run task it is one attempt inside our own process: cmd is nil, pid 0,
+// and one goroutine runs the task; ending it means cancelling ctx.
 type child struct {
 	p       *Process
 	cmd     *exec.Cmd
@@ -127,6 +129,35 @@ func (p *Process) startChild(argv []string) (*child, error) {
 	return c, nil
 }
 
+// startTask starts a Spec.Run attempt as p's current child. If p is being
+// stopped meanwhile, the task's ctx is cancelled at once.
+func (p *Process) startTask(argv []string) *child {
+	c := &child{p: p, started: time.Now(), argv: argv, done: make(chan struct{})}
+	c.ctx, c.cancel = context.WithCancel(p.ctx)
+	stopping := p.adopt(c)
+	go c.runTask()
+	if stopping {
+		c.terminate()
+	}
+	return c
+}
+
+// runTask runs the task to its end and records how it ended, as wait does for
+// a child.
+func (c *child) runTask() {
+	err := c.p.spec.Run(c.ctx, c.p)
+	c.mu.Lock()
+	c.reaped = true
+	c.mu.Unlock()
+	c.ended = time.Now()
+	c.cancel()
+	c.exitCode, c.exitDesc = 0, "ended"
+	if err != nil {
+		c.exitCode, c.exitDesc = 1, err.Error()
+	}
+	close(c.done)
+}
+
 // signal sends sig to the child's process group unless it has been reaped.
 func (c *child) signal(sig syscall.Signal) {
 	c.mu.Lock()
@@ -135,7 +166,7 @@ func (c *child) signal(sig syscall.Signal) {
 }
 
 func (c *child) signalLocked(sig syscall.Signal) {
-	if c.reaped {
+	if c.reaped || c.cmd == nil {
 		return
 	}
 	if err := syscall.Kill(-c.pid, sig); err != nil && err != syscall.ESRCH {
@@ -150,6 +181,10 @@ func (c *child) terminate() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.reaped {
+		return
+	}
+	if c.cmd == nil {
+		c.cancel() // a task ends when its ctx does
 		return
 	}
 	c.signalLocked(syscall.SIGTERM)

@@ -215,7 +215,9 @@ func (p *Process) stopFor(giveUp, because string) {
 	c := p.child
 	p.mu.Unlock()
 	if c != nil {
-		p.emitEvent(c.pid, "stopping: SIGTERM to process group")
+		if c.cmd != nil {
+			p.emitEvent(c.pid, "stopping: SIGTERM to process group")
+		}
 		// If c is reaped meanwhile, terminate does nothing; a child started
 		// after we set stopping is terminated by startChild.
 		c.terminate()
@@ -360,7 +362,9 @@ func (p *Process) adopt(c *child) (stopping bool) {
 	if len(p.pids) == maxPIDs {
 		p.pids = slices.Delete(p.pids, 0, 1)
 	}
-	p.pids = append(p.pids, c.pid)
+	if c.pid != 0 {
+		p.pids = append(p.pids, c.pid)
+	}
 	// A Kick that came while no child ran is spent.
 	select {
 	case <-p.kickc:

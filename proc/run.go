@@ -48,7 +48,7 @@ func (p *Process) prepareAndStart() (*child, string) {
 	argv := p.spec.Argv
 	if p.spec.Prepare != nil {
 		a, err := p.spec.Prepare(p.ctx, p)
-		if err == nil && (len(a) == 0 || a[0] == "") {
+		if err == nil && p.spec.Run == nil && (len(a) == 0 || a[0] == "") {
 			err = fmt.Errorf("no command")
 		}
 		if err != nil {
@@ -60,6 +60,9 @@ func (p *Process) prepareAndStart() (*child, string) {
 			return nil, reason
 		}
 		argv = slices.Clone(a)
+	}
+	if p.spec.Run != nil {
+		return p.startTask(argv), ""
 	}
 	c, err := p.startChild(argv)
 	if err != nil {

@@ -40,6 +40,13 @@ type Spec struct {
 	HealthInterval time.Duration
 
 	Restart RestartPolicy
+
+	// Run, when set, makes each attempt a task inside the supervisor's own process rather
+	// than a child: after Prepare (whose argv, if any, only describes the attempt in Info),
+	// Run is called with a ctx that a Kick, a failed check or a stop cancels, and the attempt
+	// lasts until Run returns. A task has no pid; its error is the attempt's exit reason.
+	// Ready and Health work as for a child.
+	Run func(ctx context.Context, p *Process) error
 }
 
 const defaultHealthInterval = 10 * time.Second
@@ -49,9 +56,9 @@ func (s *Spec) validate() error {
 	switch {
 	case s.Name == "":
 		return fmt.Errorf("%w: empty Name", ErrBadSpec)
-	case s.Prepare == nil && len(s.Argv) == 0:
-		return fmt.Errorf("%w: %s: empty Argv and no Prepare", ErrBadSpec, s.Name)
-	case s.Prepare == nil && s.Argv[0] == "":
+	case s.Run == nil && s.Prepare == nil && len(s.Argv) == 0:
+		return fmt.Errorf("%w: %s: empty Argv and no Prepare or Run", ErrBadSpec, s.Name)
+	case s.Run == nil && s.Prepare == nil && s.Argv[0] == "":
 		return fmt.Errorf("%w: %s: empty Argv[0]", ErrBadSpec, s.Name)
 	case s.HealthInterval < 0:
 		return fmt.Errorf("%w: %s: negative HealthInterval", ErrBadSpec, s.Name)

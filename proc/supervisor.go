@@ -169,7 +169,7 @@ func (s *Supervisor) Start(ctx context.Context, spec Spec) (*Process, error) {
 	p.mu.Unlock()
 
 	var first *child
-	if p.spec.Prepare == nil {
+	if p.spec.Prepare == nil && p.spec.Run == nil {
 		c, err := p.startChild(p.spec.Argv)
 		if err != nil {
 			err = fmt.Errorf("starting %s: %w", p.spec.Name, err)

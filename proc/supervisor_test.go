@@ -147,7 +147,7 @@ func TestStartErrors(t *testing.T) {
 		{name: "missing dir", spec: Spec{Name: "x", Argv: []string{"true"}, Dir: "/nonexistent"},
 			wantIs: fs.ErrNotExist, wantMsg: "starting x: chdir /nonexistent: no such file or directory"},
 		{name: "no name", spec: Spec{Argv: []string{"true"}}, wantIs: ErrBadSpec, wantMsg: "proc: invalid spec: empty Name"},
-		{name: "no argv", spec: Spec{Name: "x"}, wantIs: ErrBadSpec, wantMsg: "proc: invalid spec: x: empty Argv and no Prepare"},
+		{name: "no argv", spec: Spec{Name: "x"}, wantIs: ErrBadSpec, wantMsg: "proc: invalid spec: x: empty Argv and no Prepare or Run"},
 	}
 	s := newSupervisor(t, Options{})
 	for _, tt := range tests {
