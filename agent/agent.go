@@ -46,6 +46,8 @@ type Config struct {
 	Debug bool
 	// Kubectl is the kubectl to run (RHIZOME_KUBECTL); "" looks for kubectl on the PATH.
 	Kubectl string
+	// NoWebSockets makes port-forwards SPDY only (KUBECTL_PORT_FORWARD_WEBSOCKETS=false).
+	NoWebSockets bool
 	// SleeperInterval paces sleepers whose client asks for no interval (SLEEP_OVERRIDE); 0 is
 	// the sleeper's own default, 1 s. Children inherit the agent's environment besides.
 	SleeperInterval time.Duration
@@ -135,7 +137,9 @@ func Start(cfg Config) (*Agent, error) {
 		KubectlTimeout: cfg.KubectlTimeout,
 		SimulateAll:    cfg.Simulate,
 		SocketDir:      ForwardSocketDir(cfg.Socket),
+		PrivateDir:     PrivateDir(cfg.Socket),
 		Kubectl:        cfg.Kubectl,
+		NoWebSockets:   cfg.NoWebSockets,
 	})
 	log.WithFields(logrus.Fields{"socket": cfg.Socket, "version": cfg.Version}).Info("agent started")
 	if w := lf.Warning(); w != "" && cfg.Stderr != nil {
@@ -150,6 +154,10 @@ func Start(cfg Config) (*Agent, error) {
 // ForwardSocketDir is where the agent at socket keeps its forwards' private sockets: a
 // directory beside its own socket, so it is as private and as short-lived.
 func ForwardSocketDir(socket string) string { return filepath.Join(filepath.Dir(socket), "forwards") }
+
+// PrivateDir is where the agent at socket keeps the sockets only it uses (kubectl proxies,
+// simulations): a directory beside its own socket, so it is as private and as short-lived.
+func PrivateDir(socket string) string { return filepath.Join(filepath.Dir(socket), "kube") }
 
 // Socket is the path the agent listens on.
 func (a *Agent) Socket() string { return a.cfg.Socket }

@@ -18,16 +18,20 @@ import (
 func TestForwardCrashLoopEndsFailed(t *testing.T) {
 	tests := []struct {
 		name    string
-		kubectl string // sh body; $3 … are kubectl's arguments after --context=C --namespace=N
+		kubectl string // sh body; $2 … are kubectl's arguments after --context=C
 		want    string // in the error, the reason and the last lines
 		retried bool   // a backoff in the last lines
 	}{
 		{"logs fails", `echo "error: You must be logged in to the server (Unauthorized)" >&2; exit 1`,
 			"You must be logged in to the server (Unauthorized)", false},
-		{"port-forward dies", `case "$3" in
-logs|exec) echo "2024/01/02 15:04:05 [proj:region:inst] Listening on 127.0.0.1:5432" ;;
-port-forward) echo "error: unable to forward port because pod is not running. Current status=Pending" >&2; exit 1 ;;
-esac`, "unable to forward port because pod is not running", true},
+		// kubectl proxy runs, but the API server behind it does not answer: what kubectl proxy
+		// says then, for every request.
+		{"API server down", `case "$2" in
+proxy) sock=${3#--unix-socket=}
+	body='dial tcp 127.0.0.1:6443: connect: connection refused'
+	printf 'HTTP/1.1 502 Bad Gateway\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' ${#body} "$body" > "$sock.answer"
+	exec socat UNIX-LISTEN:"$sock",fork SYSTEM:"cat $sock.answer" ;;
+esac`, "connect: connection refused", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,8 +65,8 @@ esac`, "unable to forward port because pod is not running", true},
 			if strings.Contains(all, "restarting in") != tt.retried || !strings.Contains(all, tt.want) {
 				t.Errorf("last lines in ps:\n%s\nwant %q, and a backoff: %v", all, tt.want, tt.retried)
 			}
-			if b, _ := os.ReadFile(calls); strings.Contains(string(b), " exec ") && !strings.Contains(string(b), "exec deploy/dep -- /usr/local/bin/cloudsql-connect proj:region:inst") {
-				t.Errorf("kubectl calls:\n%s\nwant the default connection command run in the pod", b)
+			if b, _ := os.ReadFile(calls); !strings.Contains(string(b), "--context=ctx proxy --unix-socket=") {
+				t.Errorf("kubectl calls:\n%s\nwant the context's kubectl proxy", b)
 			}
 			if _, err := c.Stop(ctx, rpc.StopParams{Target: "crashy"}); err != nil {
 				t.Errorf("Stop(crashy) = %v", err)
@@ -88,7 +92,7 @@ func TestForwardHungKubectlTimesOut(t *testing.T) {
 	defer a.Close()
 	_, err = dialAgent(t, a).Forward(t.Context(), rpc.ForwardParams{KubeContext: "ctx", KubeNamespace: "ns", KubeDeployment: "dep", SQLConnection: "proj:region:inst", LocalPort: freePort(t), Name: "hung",
 		Wait: rpc.Duration(2 * time.Second)})
-	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl exec: no answer within 300ms") {
+	if !errors.Is(err, rpc.ErrForwardFailed) || !strings.Contains(err.Error(), "kubectl proxy: no answer within 300ms") {
 		t.Errorf("Forward() with a hung kubectl = %v, want ErrForwardFailed saying it timed out", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, error) {
 	h, err := a.forwards.Forward(ctx, forward.Request{
 		Context: p.KubeContext, Namespace: p.KubeNamespace, Deployment: p.KubeDeployment,
-		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort,
+		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort, PodPort: p.PodPort,
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
 		Name: p.Name, Simulate: p.Simulate, Engine: p.Engine,
 		ConnectWait: time.Duration(p.ConnectWait), IdleTimeout: time.Duration(p.IdleTimeout), MaxAge: time.Duration(p.MaxAge),

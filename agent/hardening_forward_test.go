@@ -114,7 +114,7 @@ func TestForwardRefusesTricks(t *testing.T) {
 	if r := rc.read(); r.Error == nil || r.Error.Code != -32012 || !strings.Contains(r.Error.Message, `context "ctx" does not exist`) {
 		t.Errorf("valid forward with a failing kubectl = %+v, want -32012 with kubectl's words", r.Error)
 	}
-	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "--context=ctx --namespace=ns exec deploy/dep -- ") {
-		t.Errorf("kubectl calls for the valid forward = %q, %v; want the connection command run", b, err)
+	if b, err := os.ReadFile(calls); err != nil || !strings.Contains(string(b), "--context=ctx proxy --unix-socket=") {
+		t.Errorf("kubectl calls for the valid forward = %q, %v; want the context's kubectl proxy run", b, err)
 	}
 }

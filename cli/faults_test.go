@@ -314,9 +314,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestKill9DuringForwardLeavesNoKubectl kills the real agent while a forward's connection
-// command runs in the pod (a kubectl exec that takes its time): that kubectl must die with
-// the agent too, like the supervised children.
+// TestKill9DuringForwardLeavesNoKubectl kills the real agent while a forward waits for its
+// context's kubectl proxy (one that never answers): that kubectl must die with the agent.
 func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 	dir, err := os.MkdirTemp("", "rzkube")
 	if err != nil {
@@ -325,9 +324,9 @@ func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	pidFile := filepath.Join(dir, "exec.pid")
 	kubectl := filepath.Join(dir, "kubectl")
-	// kubectl exec ($3, after --context=C --namespace=N) records its pid and becomes a long
-	// sleep; everything else says nothing.
-	script := "#!/bin/sh\ncase \"$3\" in exec) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
+	// kubectl proxy ($2, after --context=C) records its pid and becomes a long sleep;
+	// everything else says nothing.
+	script := "#!/bin/sh\ncase \"$2\" in proxy) echo $$ > " + pidFile + ".tmp; mv " + pidFile + ".tmp " + pidFile + "; exec sleep 600 ;; esac\n"
 	if err := os.WriteFile(kubectl, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -341,19 +340,19 @@ func TestKill9DuringForwardLeavesNoKubectl(t *testing.T) {
 	defer forward.Process.Kill()
 
 	var execPID int
-	eventually(t, "kubectl exec to run", func() bool {
+	eventually(t, "kubectl proxy to run", func() bool {
 		b, err := os.ReadFile(pidFile)
 		execPID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return err == nil && execPID > 0
 	})
 	t.Cleanup(func() { _ = syscall.Kill(execPID, syscall.SIGKILL) })
 	if ppid := parentOf(execPID); ppid != agent {
-		t.Fatalf("kubectl exec %d has parent %d, want the agent %d", execPID, ppid, agent)
+		t.Fatalf("kubectl proxy %d has parent %d, want the agent %d", execPID, ppid, agent)
 	}
 	if err := syscall.Kill(agent, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "kubectl exec gone with the agent", func() bool { return gone(execPID) })
+	eventually(t, "kubectl proxy gone with the agent", func() bool { return gone(execPID) })
 }
 
 // TestDeadStartLockHolder leaves the start lock to a process killed while holding it, as a

@@ -18,6 +18,8 @@ const (
 	varMaxBackoff     = "RHIZOME_MAX_BACKOFF"     // the longest wait between reconnect attempts
 	varWatchdog       = "RHIZOME_WATCHDOG"        // true: the watchdog instead of Pdeathsig (Linux)
 	varSleepOverride  = "SLEEP_OVERRIDE"          // the sleeper's pace, in seconds
+	// kubectl's own switch, read the same way: false makes port-forwards SPDY only.
+	varPortForwardWebSockets = "KUBECTL_PORT_FORWARD_WEBSOCKETS"
 )
 
 // agentSettings fills cfg from the agent's environment.
@@ -25,6 +27,13 @@ func agentSettings(cfg *agent.Config) error {
 	cfg.Simulate = env.SimulateRequested()
 	cfg.Debug = os.Getenv(varDebug) != ""
 	cfg.Kubectl = os.Getenv(varKubectl)
+	if v := os.Getenv(varPortForwardWebSockets); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return usageErrorf("%s=%q: want true or false", varPortForwardWebSockets, v)
+		}
+		cfg.NoWebSockets = !on
+	}
 	for _, d := range []struct {
 		name string
 		dst  *time.Duration

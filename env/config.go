@@ -225,6 +225,22 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 				return fail("port %q: %v", v, err)
 			}
 			db.LocalPort = port
+		case "pod-port":
+			if db == nil {
+				return fail("pod-port belongs to a database")
+			}
+			v, err := one()
+			if err != nil {
+				return err
+			}
+			port, err := strconv.Atoi(v)
+			if err != nil {
+				port = 0 // not a number: CheckPort says what is wanted
+			}
+			if err := CheckPort(port); err != nil {
+				return fail("pod-port %q: %v", v, err)
+			}
+			db.PodPort = port
 		case "engine":
 			if db == nil {
 				return fail("engine belongs to a database")
@@ -238,7 +254,7 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 			}
 			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
+			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, pod-port, engine", fields[0])
 		}
 	}
 	if err := sc.Err(); err != nil {

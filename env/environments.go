@@ -51,8 +51,11 @@ type Database struct {
 	Aliases   []string
 	Instance  string // Cloud SQL connection name, project:region:instance
 	LocalPort int    // preferred local port; the engine's default when the config gives none
-	Engine    string // mysql, postgres or sqlserver (see LookupEngine); "" until loaded: DefaultEngine
-	Source    string
+	// PodPort is the pod port on which the instance's proxy always listens (a sidecar): the
+	// forward streams there with no connection command. 0: ask the connection command.
+	PodPort int
+	Engine  string // mysql, postgres or sqlserver (see LookupEngine); "" until loaded: DefaultEngine
+	Source  string
 }
 
 // DefaultConnectCommand is what runs in the pod when an environment does not say: the

@@ -40,7 +40,7 @@ func Handle(ctx context.Context, envName, dbName string) (rpc.Handle, error) {
 func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 	return rpc.ForwardParams{
 		KubeContext: e.Context, KubeNamespace: e.Namespace, KubeDeployment: e.Deployment,
-		SQLConnection: db.Instance, LocalPort: db.LocalPort,
+		SQLConnection: db.Instance, LocalPort: db.LocalPort, PodPort: db.PodPort,
 		ConnectCommand: e.Connect(), PortPattern: e.PortPattern,
 		Name:        e.Name + "/" + db.Name,
 		Kubeconfig:  os.Getenv("KUBECONFIG"),

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == forward.SimulateCommand {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
-		if err := forward.Simulate(ctx, os.Args[2:], os.Stdout, time.Second); err != nil {
+		if err := forward.Simulate(ctx, os.Args[2:], os.Stdout); err != nil {
 			os.Exit(1)
 		}
 		os.Exit(0)

@@ -1,42 +1,46 @@
 package forward
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
-// chain is one forward's way from a pod to its front door: it (re)starts the back end (the
-// kubectl port-forward, on a loopback port kubectl picks) and tells the door when the back end
-// is up. Its hooks run on its Process's own goroutine, one at a time, so its fields need no
-// lock.
+// chain is one forward's way from a pod to its front door, redone on every attempt: through
+// the context's kubectl proxy it finds a running pod of the deployment, learns the pod port
+// of the instance's proxy, opens a port-forward session to the pod (the agent speaks the
+// protocol itself: nothing listens but the door) and, once a greeting came through a stream
+// of it, hands the door a back end that opens one stream pair per client connection. Its
+// hooks run on its Process's own goroutine, one at a time, so its fields need no lock.
 //
-// A first attempt takes the shortest way it can trust: the pod port remembered from the last
-// greeting (ports) when there is one, so the port-forward starts at once; else, and on every
-// reconnect, the connection command, which starts the proxy unless it runs and names its port.
-// A remembered port that brings no greeting is dropped and the long way taken at once. Either
-// way the forward is ready only once a greeting came through.
+// The pod port: the database's pod-port when the config names one (a sidecar that always
+// listens); else, on a first attempt, the one remembered from the last greeting (ports); else,
+// and on every reconnect, the connection command's, which starts the proxy unless it runs.
+// A remembered port that brings no greeting is dropped and the long way taken at once.
 type chain struct {
 	req   Request
-	k     kubectl
+	k     kubectl // for the connection command and the pod's log
 	re    *regexp.Regexp
 	door  *frontDoor
-	ports *podPorts // pod ports remembered across attempts, forwards and agents
+	ports *podPorts   // pod ports remembered across attempts, forwards and agents
+	proxy *kube.Proxy // the context's kubectl proxy, shared with other forwards
+	noWS  bool        // SPDY only (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)
 
+	pod         string        // the pod of the current attempt
+	session     *kube.Session // the current attempt's port-forward session
 	remotePort  int
-	backendAddr string // where the current back end listens, once its banner said so
 	guessed     bool   // remotePort is the remembered one, not yet confirmed by a greeting
 	attempts    int    // attempts prepared so far
 	podAnswered bool   // the last attempt reached the pod (a port there gave no greeting)
-	selector    string // the deployment's pod selector, once asked (waitPodRunning)
-	// distrusted holds pod ports whose proxy let us down (no greeting, failed health check):
+	selector    string // the deployment's pod selector, once asked
+	// distrusted holds pod ports whose proxy let us down (no greeting, a refused stream):
 	// the next attempt runs the connection command instead of reusing what it knows.
 	distrusted map[int]bool
 }
@@ -47,41 +51,59 @@ const (
 	announceWait = 30 * time.Second
 	// reannounceWait is how long a proxy that was already announced gets to announce again.
 	reannounceWait = 3 * time.Second
-	// readyWait bounds how long kubectl port-forward may take to carry a greeting.
+	// readyWait bounds how long the first greeting through a new session may take.
 	readyWait = 30 * time.Second
+	// podWait bounds how long an attempt waits for a running pod.
+	podWait = 30 * time.Second
+	// pingWait bounds the health check's ping of the session.
+	pingWait = 5 * time.Second
 	// greetingRefusals is how many connections in a row may close without a greeting before
 	// the pod side counts as dead rather than still starting.
 	greetingRefusals = 3
 )
 
-func (c *chain) deployment() string { return "deploy/" + c.req.Deployment }
-
-// prepare finds or starts the proxy in the pod and returns the kubectl port-forward command.
-// Only a first attempt tries the remembered pod port: a reconnect follows a failure, after
-// which the proxy may need starting (it died, or the pod is new), so it runs the connection
-// command, once a pod runs.
+// prepare finds a running pod, the pod port and opens the session. It returns what the
+// attempt does, for ps: there is no command, the streams run in the agent.
 func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) {
 	c.door.down()
 	c.attempts++
-	if c.attempts > 1 && !c.podAnswered {
-		// The pod may be gone or going (a rollout): wait for one that runs.
-		if err := c.waitPodRunning(ctx, p.Logf); err != nil {
+	if err := c.proxy.Up(ctx); err != nil {
+		return nil, err
+	}
+	if c.selector == "" {
+		sel, err := c.proxy.Selector(ctx, c.req.Namespace, c.req.Deployment)
+		if err != nil {
 			return nil, err
 		}
+		c.selector = sel
 	}
+	pod, err := c.proxy.RunningPod(ctx, c.req.Namespace, c.selector, podWait)
+	if err != nil {
+		return nil, err
+	}
+	if pod != c.pod && c.pod != "" {
+		p.Logf("pod %s is running", pod)
+	}
+	c.pod = pod
 	c.podAnswered = false
 	c.guessed = false
-	if port := c.ports.get(podPortKey(c.req)); c.attempts == 1 && port != 0 {
-		c.remotePort, c.guessed = port, true
-		p.Logf("trying the remembered pod port %d for %s", port, c.req.SQLConnection)
-	} else {
-		var err error
+	switch remembered := c.ports.get(podPortKey(c.req)); {
+	case c.req.PodPort != 0:
+		c.remotePort = c.req.PodPort
+	case c.attempts == 1 && remembered != 0:
+		c.remotePort, c.guessed = remembered, true
+		p.Logf("trying the remembered pod port %d for %s", remembered, c.req.SQLConnection)
+	default:
 		if c.remotePort, err = c.startProxy(ctx, p); err != nil {
 			return nil, err
 		}
 	}
-	// ":REMOTE" lets kubectl pick a free local port, which its banner names.
-	return c.k.argv("port-forward", "--address", "127.0.0.1", c.deployment(), fmt.Sprintf(":%d", c.remotePort)), nil
+	s, err := c.proxy.PortForward(ctx, c.req.Namespace, pod, c.noWS)
+	if err != nil {
+		return nil, err
+	}
+	c.session = s
+	return []string{"port-forward", "pod/" + pod, fmt.Sprintf(":%d", c.remotePort), "(" + string(s.Protocol) + ", in the agent)"}, nil
 }
 
 // execPortRE reads the port from what the connection command prints about the instance when
@@ -97,7 +119,7 @@ func execPortRE(instance string) *regexp.Regexp {
 // connection script that finds its proxy already running may announce nothing new, and then,
 // after a short wait, the last announcement stands.
 func (c *chain) startProxy(ctx context.Context, p *proc.Process) (int, error) {
-	argv := append(append([]string{"exec", c.deployment(), "--"}, c.req.ConnectCommand...), c.req.SQLConnection)
+	argv := append(append([]string{"exec", c.pod, "--"}, c.req.ConnectCommand...), c.req.SQLConnection)
 	p.Logf("starting the proxy: kubectl %s", strings.Join(argv, " "))
 	out, err := c.k.run(ctx, argv...)
 	if err != nil {
@@ -111,7 +133,7 @@ func (c *chain) startProxy(ctx context.Context, p *proc.Process) (int, error) {
 	}
 	start, seen := time.Now(), -1
 	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
-		log, err := c.k.run(ctx, "logs", c.deployment())
+		log, err := c.k.run(ctx, "logs", c.pod)
 		if err != nil {
 			return 0, fmt.Errorf("reading the pod's log: %w", err)
 		}
@@ -146,29 +168,71 @@ func (c *chain) announced(ports []int) int {
 	return port
 }
 
-// ready waits for the back end's banner, then until a greeting comes back through it:
-// kubectl's banner only says it listens, not that the pod, the proxy and the database answer.
-// Then the front door relays to it, and the pod port is remembered for the next start.
+// run is the attempt itself: it lasts while the session does and the pod runs. A chain that
+// was up and breaks under it restarts at once (a kick, no backoff): it worked a moment ago.
+func (c *chain) run(ctx context.Context, p *proc.Process) error {
+	s := c.session
+	defer s.Close()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	podGone := make(chan error, 1)
+	go func() { podGone <- c.proxy.WatchPod(watchCtx, c.req.Namespace, c.pod) }()
+	var why string
+	for why == "" {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.Done():
+			why = fmt.Sprintf("the port-forward session to pod %s ended", c.pod)
+		case err := <-podGone:
+			if err == nil {
+				why = fmt.Sprintf("pod %s stopped running", c.pod)
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			// The watch cannot run (the API server restarts, the user may not watch pods):
+			// the session and its pings still tell. Try the watch again in a while.
+			p.Logf("not watching pod %s: %v", c.pod, err)
+			go func() {
+				select {
+				case <-watchCtx.Done():
+					podGone <- watchCtx.Err()
+				case <-time.After(10 * time.Second):
+					podGone <- c.proxy.WatchPod(watchCtx, c.req.Namespace, c.pod)
+				}
+			}()
+		}
+	}
+	c.door.down()
+	if p.Info().State == proc.Ready {
+		p.Kick(why)
+		<-ctx.Done()
+		return nil
+	}
+	return errors.New(why)
+}
+
+// ready waits until a greeting comes back through a stream of the session: the session
+// only says the API server and the kubelet answer, not that the pod, the proxy and the
+// database do. Then the front door opens streams for its clients, and the pod port is
+// remembered for the next start.
 func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
-	port, err := backendPort(ctx, p)
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("the port-forward named no local port within %v", readyWait)
-		}
-		return c.unconfirmed(p, endedEarly(p))
-	}
-	c.backendAddr = "127.0.0.1:" + strconv.Itoa(port)
+	b := &sessionBackend{session: c.session, port: c.remotePort}
 	refusals := 0
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr)
+		version, err := probeThrough(ctx, c.req.Engine, b.Dial)
 		if err == nil {
-			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, back end %s, pod port %d)", c.req.SQLConnection, c.door.port, version, c.backendAddr, c.remotePort)
-			c.door.up(c.backendAddr)
+			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, pod %s port %d, %s)", c.req.SQLConnection, c.door.port, version, c.pod, c.remotePort, c.session.Protocol)
+			c.door.up(b)
 			c.guessed = false
-			if err := c.ports.set(podPortKey(c.req), c.remotePort); err != nil {
-				p.Logf("%v", err)
+			if c.req.PodPort == 0 {
+				if err := c.ports.set(podPortKey(c.req), c.remotePort); err != nil {
+					p.Logf("%v", err)
+				}
 			}
 			return nil
 		}
@@ -186,17 +250,17 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 		case <-ctx.Done():
 			c.distrust()
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return fmt.Errorf("no %s answer through %s within %v: %v", c.req.engine().Title, c.backendAddr, readyWait, err)
+				return fmt.Errorf("no %s answer through pod %s port %d within %v: %v", c.req.engine().Title, c.pod, c.remotePort, readyWait, err)
 			}
-			return c.unconfirmed(p, endedEarly(p))
+			return c.unconfirmed(p, fmt.Errorf("the port-forward session ended before the forward was ready: %v", err))
 		case <-time.After(wait):
 		}
 	}
 }
 
-// unconfirmed ends an attempt whose port-forward brought no greeting. When it tried a
-// remembered pod port, the next attempt takes the long way at once, without backoff: the
-// remembered port was a guess, and guessing cost nothing but this attempt.
+// unconfirmed ends an attempt whose session brought no greeting. When it tried a remembered
+// pod port, the next attempt takes the long way at once, without backoff: the remembered port
+// was a guess, and guessing cost nothing but this attempt.
 func (c *chain) unconfirmed(p *proc.Process, err error) error {
 	if c.guessed {
 		c.guessed = false
@@ -206,73 +270,15 @@ func (c *chain) unconfirmed(p *proc.Process, err error) error {
 	return err
 }
 
-// bannerRE is the line in which kubectl port-forward (and the simulation) names its local port.
-var bannerRE = regexp.MustCompile(`^Forwarding from 127\.0\.0\.1:(\d+) -> \d+`)
-
-// backendPort waits for the banner of p's current child and returns the port it names. It
-// looks often at first: kubectl names its port within tens of milliseconds, and each look that
-// comes late adds to the time until the forward is ready.
-func backendPort(ctx context.Context, p *proc.Process) (int, error) {
-	pid := p.Info().PID
-	start := time.Now()
-	for wait := time.Millisecond; ; wait = bannerPoll(time.Since(start)) {
-		for _, l := range p.Lines(50) {
-			if l.PID != pid || l.Stream != proc.Stdout {
-				continue
-			}
-			if m := bannerRE.FindStringSubmatch(l.Text); m != nil {
-				return strconv.Atoi(m[1])
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-}
-
-// bannerPoll is how long backendPort waits between looks, after waiting for so long.
-func bannerPoll(waited time.Duration) time.Duration {
-	if waited < time.Second {
-		return 2 * time.Millisecond
-	}
-	return 50 * time.Millisecond
-}
-
-// endedEarly says why the readiness check ended before a greeting: the port-forward exited
-// (or the forward is being stopped). proc has all of the child's output in the ring by the
-// time the hook's ctx ends, so kubectl's last words can be quoted; its last stderr line is
-// the one that says what went wrong.
-func endedEarly(p *proc.Process) error {
-	pid := p.Info().PID
-	var lastOut, lastErr string
-	for _, l := range p.Lines(50) {
-		switch {
-		case l.PID != pid:
-		case l.Stream == proc.Stderr:
-			lastErr = l.Text
-		case l.Stream == proc.Stdout:
-			lastOut = l.Text
-		}
-	}
-	last := cmp.Or(lastErr, lastOut)
-	if last == "" {
-		return errors.New("the port-forward exited before the forward was ready")
-	}
-	return fmt.Errorf("the port-forward exited before the forward was ready: %s", last)
-}
-
-// health checks the whole chain again; the traffic also keeps the port-forward's stream from
-// idling out. A failed check restarts the chain at once (no backoff: it was up a moment ago),
-// through the connection command, which starts the proxy again if it died.
+// health checks the chain without touching the database: a ping through the session, which
+// the API server and the kubelet answer. An idle database is never connected to (a
+// greeting-only connection is an aborted handshake to MySQL, which blocks hosts that make too
+// many). A failed check restarts the chain at once.
 func (c *chain) health(ctx context.Context, p *proc.Process) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, pingWait)
 	defer cancel()
-	if _, err := ProbeFor(c.req.Engine)(ctx, c.backendAddr); err != nil {
-		c.distrust()
-		c.podAnswered = errors.Is(err, ErrNoGreeting)
-		err = fmt.Errorf("health check through the back end %s failed: %w", c.backendAddr, err)
+	if err := c.session.Ping(ctx); err != nil {
+		err = fmt.Errorf("the port-forward session to pod %s: %w", c.pod, err)
 		p.Kick(err.Error())
 		return err
 	}
@@ -280,7 +286,21 @@ func (c *chain) health(ctx context.Context, p *proc.Process) error {
 }
 
 func (c *chain) distrust() {
-	if c.remotePort != 0 {
+	if c.remotePort != 0 && c.req.PodPort == 0 {
 		c.distrusted[c.remotePort] = true
 	}
+}
+
+// sessionBackend opens a stream pair to the pod port for each connection.
+type sessionBackend struct {
+	session *kube.Session
+	port    int
+}
+
+func (b *sessionBackend) Dial(ctx context.Context) (net.Conn, error) {
+	return b.session.Dial(ctx, b.port)
+}
+
+func (b *sessionBackend) String() string {
+	return fmt.Sprintf("pod %s port %d (%s)", b.session.Pod, b.port, b.session.Protocol)
 }

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -34,13 +35,16 @@ type frontDoor struct {
 	lostBackend func(reason string)
 	// activeChanged is called after every change of the number of open connections.
 	activeChanged func()
+	// waiting is called when a client arrives while the back end is down, so that a
+	// reconnecting chain tries now rather than at the end of its backoff.
+	waiting func(reason string)
 
 	count  counters
 	wg     sync.WaitGroup // accept loops and connections
 	closed chan struct{}  // closed by close
 
 	mu      sync.Mutex
-	backend string        // address of the live back end; "" while it is down
+	backend Backend       // the live back end; nil while it is down
 	gen     int           // counts back ends, so a stale failure cannot take down a new one
 	upc     chan struct{} // closed at the next up
 	why     string        // close's reason
@@ -65,11 +69,21 @@ func (d *frontDoor) serve() {
 	}
 }
 
-// up says the back end listens at addr and has answered as a database.
-func (d *frontDoor) up(addr string) {
+// Backend is what the door relays to: each Dial is one connection to the database's side (a
+// stream pair to the pod, a connection to the simulation's private socket).
+type Backend interface {
+	Dial(ctx context.Context) (net.Conn, error)
+	String() string // for the log
+}
+
+// backendDialWait bounds how long a back end may take to take a connection.
+const backendDialWait = 5 * time.Second
+
+// up says the back end b is there and has answered as a database.
+func (d *frontDoor) up(b Backend) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.backend = addr
+	d.backend = b
 	d.gen++
 	close(d.upc)
 	d.upc = make(chan struct{})
@@ -78,7 +92,7 @@ func (d *frontDoor) up(addr string) {
 // down says the back end is gone; new connections wait for the next up.
 func (d *frontDoor) down() {
 	d.mu.Lock()
-	d.backend = ""
+	d.backend = nil
 	d.mu.Unlock()
 }
 
@@ -215,22 +229,29 @@ func (d *frontDoor) setBackend(p *connPair, c net.Conn) bool {
 func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
 	wait := time.NewTimer(time.Until(deadline))
 	defer wait.Stop()
+	asked := false
 	for {
 		d.mu.Lock()
-		addr, gen, upc, why := d.backend, d.gen, d.upc, d.why
+		b, gen, upc, why := d.backend, d.gen, d.upc, d.why
 		d.mu.Unlock()
 		select {
 		case <-d.closed:
 			return nil, 0, fmt.Errorf("the forward ended: %s", why)
 		default:
 		}
-		if addr != "" {
-			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if b != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), backendDialWait)
+			c, err := b.Dial(ctx)
+			cancel()
 			if err == nil {
 				return c, gen, nil
 			}
 			d.backendFailed(gen, fmt.Sprintf("the back end refused a connection: %v", err))
 			continue
+		}
+		if !asked && d.waiting != nil {
+			asked = true
+			d.waiting("a client is waiting at the front door")
 		}
 		select {
 		case <-upc:
@@ -244,9 +265,9 @@ func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
 // backendFailed takes down back end gen, which failed a relay, unless a newer one is up.
 func (d *frontDoor) backendFailed(gen int, why string) {
 	d.mu.Lock()
-	stale := gen != d.gen || d.backend == ""
+	stale := gen != d.gen || d.backend == nil
 	if !stale {
-		d.backend = ""
+		d.backend = nil
 	}
 	d.mu.Unlock()
 	if !stale && d.lostBackend != nil {

@@ -17,7 +17,7 @@ import (
 func BenchmarkConnect(b *testing.B) {
 	back := greetingServer(b)
 	d, _ := testDoor(b, time.Second)
-	d.up(back)
+	d.up(tcpBackend(back))
 	for _, tc := range []struct{ name, addr string }{
 		{"direct", back},
 		{"front-door", fmt.Sprintf("127.0.0.1:%d", d.port)},

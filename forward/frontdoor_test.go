@@ -2,6 +2,7 @@ package forward
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -85,7 +86,7 @@ func TestFrontDoorHoldsAConnectionUntilTheBackEndIsUp(t *testing.T) {
 		defer c.Close()
 		go func() {
 			time.Sleep(50 * time.Millisecond)
-			d.up(back)
+			d.up(tcpBackend(back))
 		}()
 		got, err := roundTrip(c, "hello")
 		if err != nil || got != "echo: hello\n" {
@@ -118,7 +119,7 @@ func TestFrontDoorGivesUpAfterConnectWait(t *testing.T) {
 func TestFrontDoorCountsBytesAndCutsOnClose(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoor(t, time.Second)
-	d.up(back)
+	d.up(tcpBackend(back))
 	c, err := net.Dial("tcp", fmt.Sprintf("[::1]:%d", d.port))
 	if err != nil {
 		c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port)) // a host without IPv6
@@ -162,7 +163,7 @@ func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 	}
 	deadAddr := dead.Addr().String()
 	dead.Close()
-	d.up(deadAddr)
+	d.up(tcpBackend(deadAddr))
 	results := make(chan string, 3)
 	for range 3 {
 		go func() {
@@ -177,7 +178,7 @@ func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 		}()
 	}
 	waitFor(t, "the dead back end reported", func() bool { return lost.Load() > 0 })
-	d.up(back)
+	d.up(tcpBackend(back))
 	for range 3 {
 		if got := <-results; got != "echo: x\n<nil>" {
 			t.Errorf("a connection that met the dead back end got %q; want it to wait for the next one", got)
@@ -221,9 +222,9 @@ func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
 	lost := make(chan string, 1)
 	d.lostBackend = func(why string) {
 		lost <- why
-		d.up(back) // the chain reconnects
+		d.up(tcpBackend(back)) // the chain reconnects
 	}
-	d.up(silent.Addr().String())
+	d.up(tcpBackend(silent.Addr().String()))
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
 	if err != nil {
 		t.Fatal(err)
@@ -244,3 +245,13 @@ func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
 		t.Errorf("traffic = %+v, want 12 bytes in (the replay not counted twice) and 24 out", tr)
 	}
 }
+
+// tcpBackend is a back end at a TCP address, as the tests' servers are.
+type tcpBackend string
+
+func (b tcpBackend) Dial(ctx context.Context) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", string(b))
+}
+
+func (b tcpBackend) String() string { return string(b) }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
-	"strings"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/forward/kube"
 )
 
 // findKubectl returns the kubectl to run: configured (the agent's RHIZOME_KUBECTL, which the
@@ -28,7 +28,8 @@ func findKubectl(configured string) (string, error) {
 	return p, nil
 }
 
-// kubectl runs kubectl against one context and namespace.
+// kubectl runs short kubectl commands (the connection command's exec, the pod's log) against
+// one context and namespace.
 type kubectl struct {
 	path       string
 	kubeconfig string
@@ -41,14 +42,6 @@ type kubectl struct {
 // its flag (--context=NAME), so that no name, whatever it holds, is read as a flag of its own.
 func (k kubectl) argv(args ...string) []string {
 	return append([]string{k.path, "--context=" + k.context, "--namespace=" + k.namespace}, args...)
-}
-
-// env is what kubectl children get on top of the agent's environment.
-func (k kubectl) env() []string {
-	if k.kubeconfig == "" {
-		return nil
-	}
-	return []string{"KUBECONFIG=" + k.kubeconfig}
 }
 
 // run runs a short kubectl command and returns its stdout; a failure carries kubectl's stderr,
@@ -64,7 +57,8 @@ func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
 	}
 	argv := k.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), k.env()...)
+	cmd.Env = append(os.Environ(), kube.ChildEnv(k.kubeconfig)...)
+	cmd.Dir = "/" // never the agent's working directory: nothing kubectl reads is relative to it
 	cmd.SysProcAttr = dieWithAgent()
 	cmd.WaitDelay = time.Second // a killed kubectl's leftover children must not hold its pipes open
 	var stdout, stderr bytes.Buffer
@@ -73,29 +67,13 @@ func (k kubectl) run(ctx context.Context, args ...string) (string, error) {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return stdout.String(), fmt.Errorf("kubectl %s: no answer within %v", args[0], k.timeout)
 		}
-		msg := kubectlWords(stderr.String())
+		msg := kube.KubectlWords(stderr.String())
 		if msg == "" {
 			msg = err.Error()
 		}
 		return stdout.String(), fmt.Errorf("kubectl %s: %s", args[0], msg)
 	}
 	return stdout.String(), nil
-}
-
-// klogLineRE is client-go's log prefix ("E1201 09:22:27.025044   29427 memcache.go:265] …"):
-// repetitions of what kubectl then says once in its own words.
-var klogLineRE = regexp.MustCompile(`^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ `)
-
-// kubectlWords is what kubectl said on stderr, on one line, without client-go's log lines.
-// Every line counts: a connection script's own words come before kubectl's wrapper of them.
-func kubectlWords(stderr string) string {
-	var words []string
-	for line := range strings.SplitSeq(strings.TrimSpace(stderr), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !klogLineRE.MatchString(line) {
-			words = append(words, line)
-		}
-	}
-	return strings.Join(words, "; ")
 }
 
 // FindKubectl returns the kubectl a forward would run, by the same rule, for the client's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -34,6 +35,13 @@ type Options struct {
 	Kubectl string
 	// StateDir is where the pod ports of past forwards are remembered; "" means env.StateDir().
 	StateDir string
+	// PrivateDir holds the sockets that only the agent uses: each context's kubectl proxy
+	// and each simulation's back end. It is made 0700 when missing and must be the agent's
+	// own: the Manager removes sockets a killed agent left there. "" makes a temporary one.
+	PrivateDir string
+	// NoWebSockets makes port-forward sessions SPDY only, as KUBECTL_PORT_FORWARD_WEBSOCKETS=false
+	// does for kubectl.
+	NoWebSockets bool
 }
 
 // DefaultRestart reconnects after any exit, for as long as the forward is wanted, backing off
@@ -61,7 +69,9 @@ type Manager struct {
 	opts Options
 	wg   sync.WaitGroup // one watcher per forward, until its front door is closed
 
-	ports *podPorts // remembered pod ports, shared by every forward's chain
+	ports   *podPorts     // remembered pod ports, shared by every forward's chain
+	proxies *kube.Proxies // one kubectl proxy per kubeconfig and context
+	tempDir string        // a private directory made for want of opts.PrivateDir, removed by Wait
 
 	mu       sync.Mutex
 	forwards map[key]*entry   // guarded by mu; ended entries move to ended on the next Forward
@@ -89,13 +99,29 @@ func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 	if opts.SocketDir != "" {
 		removeStaleSockets(opts.SocketDir)
 	}
+	tempDir := ""
+	if opts.PrivateDir == "" || len(opts.PrivateDir)+len("/k-0123456789ab.sock") > maxSocketPath {
+		// No room for a socket path there: a fresh directory of our own in the temporary
+		// one (MkdirTemp makes it 0700, with a name no one can take first).
+		if dir, err := os.MkdirTemp("", "rz-"); err == nil {
+			opts.PrivateDir, tempDir = dir, dir
+		}
+	} else {
+		kube.RemoveStale(opts.PrivateDir)
+	}
 	ports := newPodPorts(cmp.Or(opts.StateDir, env.StateDir()))
-	return &Manager{sup: sup, opts: opts, ports: ports, forwards: map[key]*entry{}, ended: map[int64]*entry{}}
+	return &Manager{sup: sup, opts: opts, ports: ports, proxies: kube.NewProxies(sup, opts.PrivateDir, opts.KubectlTimeout),
+		tempDir: tempDir, forwards: map[key]*entry{}, ended: map[int64]*entry{}}
 }
 
 // Wait waits until every forward's front door is closed, which follows the end of its
 // process: call it after the supervisor's Shutdown.
-func (m *Manager) Wait() { m.wg.Wait() }
+func (m *Manager) Wait() {
+	m.wg.Wait()
+	if m.tempDir != "" {
+		_ = os.RemoveAll(m.tempDir)
+	}
+}
 
 // Forward returns the handle of a ready forward for r, starting one if none runs. Equal
 // requests, concurrent or not, share one forward and one kubectl port-forward.
@@ -172,6 +198,7 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 	e.proc = pr
 	door.logf = pr.Logf
 	door.lostBackend = pr.Kick
+	door.waiting = pr.RetryNow
 	e.life = &lifetime{
 		idleTimeout: r.IdleTimeout, maxAge: r.MaxAge,
 		active: func() int { return door.traffic().Active },
@@ -194,8 +221,18 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 		if cut := door.close(reason); cut > 0 {
 			pr.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
 		}
+		if c.proxy != nil {
+			m.proxies.Release(c.proxy)
+		}
 		close(e.over)
 	}()
+	if c.proxy != nil {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			c.retryWhenAPIAnswers(pr)
+		}()
+	}
 	return e, nil
 }
 
@@ -219,23 +256,20 @@ func (m *Manager) openDoor(r Request) (*frontDoor, error) {
 	return d, nil
 }
 
-// spec builds the process for r: the real chain, or the simulation.
+// spec builds the process for r: the real chain, or the simulation. A real chain holds the
+// context's kubectl proxy from here on; the forward's end releases it.
 func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
-	c := &chain{req: r, ports: m.ports, distrusted: map[int]bool{}}
+	c := &chain{req: r, ports: m.ports, distrusted: map[int]bool{}, noWS: m.opts.NoWebSockets}
 	spec := proc.Spec{
 		Name: r.label(), Kind: Kind,
 		Ready:          c.ready,
 		Health:         c.health,
 		HealthInterval: m.opts.HealthInterval,
 		Restart:        m.opts.Restart,
+		Run:            c.run,
 	}
 	if r.Simulate {
-		spec.Kind = KindSimulated
-		spec.Prepare = func(context.Context, *proc.Process) ([]string, error) {
-			c.door.down()
-			return simulatedArgv(m.opts.Executable, r, c.door.port), nil
-		}
-		return spec, c, nil
+		return m.simulatedSpec(spec, c)
 	}
 	path, err := findKubectl(m.opts.Kubectl)
 	if err != nil {
@@ -247,8 +281,10 @@ func (m *Manager) spec(r Request) (proc.Spec, *chain, error) {
 	}
 	c.k = kubectl{path: path, kubeconfig: r.Kubeconfig, context: r.Context, namespace: r.Namespace, timeout: m.opts.KubectlTimeout}
 	c.re = re
+	if c.proxy, err = m.proxies.Acquire(kube.Target{Kubeconfig: r.Kubeconfig, Context: r.Context}, path); err != nil {
+		return spec, nil, err
+	}
 	spec.Prepare = c.prepare
-	spec.Env = c.k.env()
 	return spec, c, nil
 }
 

@@ -30,6 +30,54 @@ var probes = map[string]Probe{
 	env.SQLServer: CheckSQLServer,
 }
 
+// exchange is a probe's part once connected: the first step of the engine's protocol on conn.
+type exchange func(conn net.Conn) (string, error)
+
+// exchanges is each engine's exchange, as probes is its probe.
+var exchanges = map[string]exchange{
+	env.MySQL:     greetingOf,
+	env.Postgres:  sslAnswerOf,
+	env.SQLServer: preloginReplyOf,
+}
+
+// probeAddr runs ex on a TCP connection to addr.
+func probeAddr(ctx context.Context, addr string, ex exchange) (string, error) {
+	conn, err := dialProbe(ctx, addr)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	return ex(conn)
+}
+
+// probeThrough proves, as the engine's probe does, that its server answers through a
+// connection that dial makes (a stream to the pod, the simulation's socket).
+func probeThrough(ctx context.Context, engine string, dial func(context.Context) (net.Conn, error)) (string, error) {
+	if engine == "" {
+		engine = env.DefaultEngine
+	}
+	ex, ok := exchanges[engine]
+	if !ok {
+		ex = exchanges[env.DefaultEngine]
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(probeDeadline(ctx))
+	return ex(conn)
+}
+
+// probeDeadline is when a probe gives up: probeTimeout from now, or ctx's deadline if sooner.
+func probeDeadline(ctx context.Context) time.Time {
+	deadline := time.Now().Add(probeTimeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	return deadline
+}
+
 // ProbeFor returns the probe of engine ("" is env.DefaultEngine). An engine without one gets
 // the default's, but Request.validate refuses unknown engines before any probe runs.
 func ProbeFor(engine string) Probe {
@@ -54,11 +102,7 @@ func dialProbe(ctx context.Context, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(probeTimeout)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-		deadline = dl
-	}
-	_ = conn.SetDeadline(deadline)
+	_ = conn.SetDeadline(probeDeadline(ctx))
 	return conn, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 // mysqlProtocolV10 is the first payload byte of every MySQL/MariaDB server greeting since 3.21.
@@ -16,11 +17,11 @@ const mysqlProtocolV10 = 10
 // (local port → kubectl → pod → proxy → database) works, not just kubectl's listener. It
 // returns the server's version string. It is the probe of env.MySQL.
 func CheckGreeting(ctx context.Context, addr string) (string, error) {
-	conn, err := dialProbe(ctx, addr)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
+	return probeAddr(ctx, addr, greetingOf)
+}
+
+// greetingOf is CheckGreeting's exchange on a connection made.
+func greetingOf(conn net.Conn) (string, error) {
 	return readGreeting(bufio.NewReader(conn))
 }
 

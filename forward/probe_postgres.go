@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net"
 )
 
 // pgSSLRequestCode stands where a StartupMessage has its protocol version: 1234 in the high 16
@@ -17,11 +18,11 @@ const pgSSLRequestCode = 1234<<16 | 5679
 // a connection closed after the answer leaves no error in the server's log. It is the probe of
 // env.Postgres.
 func CheckPostgres(ctx context.Context, addr string) (string, error) {
-	conn, err := dialProbe(ctx, addr)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
+	return probeAddr(ctx, addr, sslAnswerOf)
+}
+
+// sslAnswerOf is CheckPostgres's exchange on a connection made.
+func sslAnswerOf(conn net.Conn) (string, error) {
 	if _, err := conn.Write(appendSSLRequest(nil)); err != nil {
 		return "", fmt.Errorf("%w: sending the PostgreSQL SSLRequest: %v", ErrNoGreeting, err)
 	}

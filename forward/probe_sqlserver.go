@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 )
 
 // TDS, the protocol of SQL Server ([MS-TDS]): every message travels in packets with an 8-byte
@@ -49,11 +50,11 @@ type preloginOption struct {
 // (its header and option table), proving the whole chain works. It returns the version the
 // server announces. It is the probe of env.SQLServer.
 func CheckSQLServer(ctx context.Context, addr string) (string, error) {
-	conn, err := dialProbe(ctx, addr)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
+	return probeAddr(ctx, addr, preloginReplyOf)
+}
+
+// preloginReplyOf is CheckSQLServer's exchange on a connection made.
+func preloginReplyOf(conn net.Conn) (string, error) {
 	// Encryption off, as drivers ask by default: whatever the server's setting, it answers.
 	hello := appendPrelogin(nil, tdsPrelogin, []preloginOption{
 		{plVersion, make([]byte, 6)},

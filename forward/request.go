@@ -26,6 +26,7 @@ type Request struct {
 	PinPort        bool     // a busy LocalPort is an error rather than a move to the next free one
 	ConnectCommand []string // run in the pod with SQLConnection appended; nil = env.DefaultConnectCommand
 	PortPattern    string   // regexp with one group for the port; "{instance}" stands for SQLConnection
+	PodPort        int      // the pod port the instance's proxy always listens on (a sidecar); 0: ask the connection command
 	Kubeconfig     string   // the client's KUBECONFIG, "" for kubectl's default
 	Name           string   // label in ps, e.g. "na-prod/bookkeeper"
 	Simulate       bool     // run the simulated forward instead of kubectl

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,33 +19,28 @@ import (
 // SimulateCommand is the hidden subcommand of the rhizome binary that runs a simulated forward.
 const SimulateCommand = "_simulate-forward"
 
-// simulatedRemotePort is the pod port the simulation pretends the proxy listens on, as the
-// seed's simulation printed it.
-const simulatedRemotePort = 3307
-
-// simulatedArgv runs the simulation as the back end behind the front door on localPort.
-func simulatedArgv(exe string, r Request, localPort int) []string {
+// simulatedArgv runs the simulation as the back end of a forward, on the private socket
+// socket.
+func simulatedArgv(exe string, r Request, socket string) []string {
 	return []string{exe, SimulateCommand,
 		"--context=" + r.Context, "--namespace=" + r.Namespace, "--deployment=" + r.Deployment,
-		"--sql-connection=" + r.SQLConnection, "--local-port=" + strconv.Itoa(localPort),
+		"--sql-connection=" + r.SQLConnection, "--socket=" + socket,
 		"--engine=" + r.engine().Name}
 }
 
-// Simulate is the simulated forward, a back end in place of kubectl port-forward: it listens
-// on a free loopback port and names it in kubectl's banner ("Forwarding from 127.0.0.1:N ->
-// 3307"), prints the parameters and then, every interval, the seed's "Forwarding localhost:L ->
-// pod:R (iteration N)" line (L is the front door's port, --local-port), and answers every
-// connection with the first step of its engine's protocol (see simulatedServers), so clients
-// and the readiness check see a database-shaped peer without any cluster. It runs until ctx
-// ends.
-func Simulate(ctx context.Context, args []string, out io.Writer, interval time.Duration) error {
+// Simulate is the simulated forward, a back end in place of a pod: it listens on a private
+// Unix socket that the agent chose (never a TCP port: nothing but the front door listens),
+// says so once, and answers every connection with the first step of its engine's protocol
+// (see simulatedServers), so clients and the readiness check see a database-shaped peer
+// without any cluster. It runs until ctx ends.
+func Simulate(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet(SimulateCommand, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	kubeContext := fs.String("context", "", "")
 	namespace := fs.String("namespace", "", "")
 	deployment := fs.String("deployment", "", "")
 	instance := fs.String("sql-connection", "", "")
-	localPort := fs.Int("local-port", 0, "")
+	socket := fs.String("socket", "", "")
 	engineName := fs.String("engine", env.DefaultEngine, "")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,36 +49,28 @@ func Simulate(ctx context.Context, args []string, out io.Writer, interval time.D
 	if err != nil {
 		return err
 	}
-	if *localPort == 0 {
-		*localPort = engine.DefaultPort
+	if *socket == "" {
+		return errors.New("no --socket to serve on")
+	}
+	// The socket's directory is the agent's private one; a socket left there by a killed
+	// simulation is ours to replace.
+	_ = os.Remove(*socket)
+	l, err := net.Listen("unix", *socket)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "simulated forward: kube_context=%s kube_namespace=%s kube_deployment=%s\n", *kubeContext, *namespace, *deployment)
-	fmt.Fprintf(out, "simulated forward: sql_connection=%s local_port=%d engine=%s\n", *instance, *localPort, engine.Name)
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listening on loopback: %w", err)
-	}
-	fmt.Fprintf(out, "Forwarding from %s -> %d\n", l.Addr(), simulatedRemotePort)
+	fmt.Fprintf(out, "simulated forward: %s answers as %s on the agent's private socket\n", *instance, engine.Title)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer l.Close()
+	defer l.Close() // removes the socket
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		serveSimulated(l, simulatedServers[engine.Name])
 	}()
-
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for i := 1; ; i++ {
-		fmt.Fprintf(out, "Forwarding localhost:%d -> pod:%d (iteration %d)\n", *localPort, simulatedRemotePort, i)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+	<-ctx.Done()
+	return nil
 }
 
 // simulatedServer plays one engine's side of a client's first exchange on c, then returns.

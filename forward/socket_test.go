@@ -245,7 +245,7 @@ func TestRemoveStaleSocketsCleansForwardDirectories(t *testing.T) {
 func TestFrontDoorPostgresSocket(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoorOf(t, 10*time.Second, env.Postgres)
-	d.up(back)
+	d.up(tcpBackend(back))
 	host := lookupEngine(t, env.Postgres).SocketHost(d.unixPath)
 	c, err := net.Dial("unix", filepath.Join(host, fmt.Sprintf(".s.PGSQL.%d", d.port)))
 	if err != nil {

@@ -35,6 +35,11 @@ func (r Request) validate() error {
 			return fmt.Errorf("%w: local_port %d: %v (0 for the default)", ErrInvalid, r.LocalPort, err)
 		}
 	}
+	if r.PodPort != 0 { // 0: the connection command says
+		if err := env.CheckPort(r.PodPort); err != nil {
+			return fmt.Errorf("%w: pod_port %d: %v (0 to ask the connection command)", ErrInvalid, r.PodPort, err)
+		}
+	}
 	if _, err := env.LookupEngine(r.Engine); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

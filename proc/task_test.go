@@ -28,8 +28,10 @@ func TestRunTask(t *testing.T) {
 			<-ctx.Done()
 			return ctx.Err()
 		},
-		Ready:          func(ctx context.Context, p *Process) error { return nil },
-		Health:         func(ctx context.Context, p *Process) error { return map[bool]error{true: nil, false: errors.New("sick")}[healthy.Load() == 1] },
+		Ready: func(ctx context.Context, p *Process) error { return nil },
+		Health: func(ctx context.Context, p *Process) error {
+			return map[bool]error{true: nil, false: errors.New("sick")}[healthy.Load() == 1]
+		},
 		HealthInterval: time.Millisecond,
 		Restart:        RestartPolicy{Always: true, MinBackoff: testBackoff, MaxBackoff: testBackoff},
 	})

@@ -43,6 +43,9 @@ type ForwardParams struct {
 	// PortPattern is a regular expression whose first group is the remote port, matched against
 	// the pod's log lines; empty means Cloud SQL Auth Proxy v2's "[INSTANCE] Listening on".
 	PortPattern string `json:"port_pattern,omitempty"`
+	// PodPort is the pod port the instance's proxy always listens on (a sidecar); the agent
+	// then runs no connection command. 0: ask ConnectCommand.
+	PodPort int `json:"pod_port,omitempty"`
 	// Name labels the forward in ps and logs, e.g. "na-prod/bookkeeper".
 	Name string `json:"name,omitempty"`
 	// Kubeconfig is the client's KUBECONFIG, so the agent's kubectl reads what the user's would.

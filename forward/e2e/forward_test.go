@@ -17,7 +17,17 @@ import (
 // psResult is what ps --json prints: the wire contract's type.
 type psResult = rpc.PsResult
 
+// ps is what ps --json says of u's forwards, leaving out the kubectl proxies under them.
 func (u *user) ps() psResult {
+	u.t.Helper()
+	r := u.psAll()
+	r.Running = forwardRows(r)
+	r.Count = len(r.Running)
+	return r
+}
+
+// psAll is what ps --json says, every row.
+func (u *user) psAll() psResult {
 	u.t.Helper()
 	out, stderr, err := u.rhizome("ps", "--json")
 	if err != nil {
@@ -30,10 +40,21 @@ func (u *user) ps() psResult {
 	return r
 }
 
-// portForwards counts the kubectl port-forward processes of u's agent.
-func (u *user) portForwards() int {
-	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(u.agentPID()), "-f", "kubectl .*port-forward").Output()
+// kubectls counts the kubectl children of u's agent whose command line matches pattern.
+func (u *user) kubectls(pattern string) int {
+	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(u.agentPID()), "-f", "kubectl .*"+pattern).Output()
 	return len(strings.Fields(string(out)))
+}
+
+// forwardRows returns ps's rows of forwards (not the kubectl proxies).
+func forwardRows(r psResult) []rpc.Process {
+	var rows []rpc.Process
+	for _, row := range r.Running {
+		if row.Kind != "kube-proxy" {
+			rows = append(rows, row)
+		}
+	}
+	return rows
 }
 
 func TestForwardFirstReuseAndConcurrent(t *testing.T) {
@@ -66,12 +87,13 @@ func TestForwardFirstReuseAndConcurrent(t *testing.T) {
 			t.Errorf("concurrent forward %d = %q, want %q", i, h, handle)
 		}
 	}
-	if n := u.portForwards(); n != 1 {
-		t.Errorf("%d kubectl port-forward processes for port 33306, want 1", n)
+	// The agent speaks port-forward itself, through one kubectl proxy for the context.
+	if n, pf := u.kubectls("proxy --unix-socket"), u.kubectls("port-forward"); n != 1 || pf != 0 {
+		t.Errorf("%d kubectl proxy and %d kubectl port-forward processes, want 1 and none", n, pf)
 	}
-	ps := u.ps()
-	if ps.Count != 1 || ps.Running[0].Name != "na-prod/bookkeeper" || ps.Running[0].State != "ready" {
-		t.Errorf("ps = %+v, want one ready na-prod/bookkeeper", ps)
+	ps := u.psAll()
+	if rows := forwardRows(ps); len(rows) != 1 || rows[0].Name != "na-prod/bookkeeper" || rows[0].State != "ready" || ps.Count != 2 {
+		t.Errorf("ps = %+v, want one ready na-prod/bookkeeper and its context's kubectl proxy", ps)
 	}
 
 	// --json and --exec work on the same forward.
@@ -129,6 +151,10 @@ func TestPodReplacedUnderLiveForward(t *testing.T) {
 	}
 }
 
+// A target that dies under an idle forward is not noticed by poking the database (the health
+// check pings the session only): the forward stays ready until a client's connection is
+// refused in the pod, which starts a reconnect at once; the client is held, and once the
+// target is back the handle answers.
 func TestTargetDeadThenBack(t *testing.T) {
 	u := newUser(t, 33336)
 	port := portOf(u.mustForward())
@@ -141,9 +167,14 @@ func TestTargetDeadThenBack(t *testing.T) {
 			cluster.RestoreTarget()
 		}
 	}()
+	time.Sleep(3 * time.Second) // three health checks at RHIZOME_HEALTH_INTERVAL=1s
+	if ps := u.ps(); ps.Count != 1 || ps.Running[0].State != "ready" || ps.Running[0].Restarts != 0 {
+		t.Errorf("ps of an idle forward whose target died = %+v, want it still ready: nothing asked the database", ps)
+	}
+	go selectOne(port) // a client arrives: its stream is refused in the pod
 	eventually(t, 30*time.Second, "ps showing reconnecting", func() error {
 		ps := u.ps()
-		if ps.Count != 1 || ps.Running[0].State != "reconnecting" || ps.Running[0].Attempt < 1 || ps.Running[0].Reason == "" {
+		if ps.Count != 1 || ps.Running[0].State != "reconnecting" || ps.Running[0].Reason == "" {
 			return fmt.Errorf("ps = %+v", ps)
 		}
 		return nil

@@ -83,7 +83,7 @@ func TestPostgresForward(t *testing.T) {
 	if ps := u.ps(); ps.Count != 2 || ps.Running[0].State != "ready" || ps.Running[1].State != "ready" {
 		t.Errorf("ps = %+v, want two ready forwards", ps)
 	}
-	if logs, _, _ := u.rhizome("logs", "na-prod/ledger"); !strings.Contains(logs, "ready: "+cluster.PGInstance+" answers on 127.0.0.1:"+pgPort+" (server PostgreSQL, TLS not offered, back end ") {
+	if logs, _, _ := u.rhizome("logs", "na-prod/ledger"); !strings.Contains(logs, "ready: "+cluster.PGInstance+" answers on 127.0.0.1:"+pgPort+" (server PostgreSQL, TLS not offered, pod ") {
 		t.Errorf("logs of na-prod/ledger lack the PostgreSQL readiness line:\n%s", logs)
 	}
 

@@ -117,8 +117,17 @@ func TestNeedsLoginThenComesBack(t *testing.T) {
 	if err := plugin.SetLoggedIn(false); err != nil {
 		t.Fatal(err)
 	}
-	// The port-forward holds its session; a reconnect (kubectl killed) must log in again.
-	pid := u.ps().Running[0].PID
+	// The session holds its credentials; a reconnect through a new kubectl proxy (the old one
+	// killed) must log in again.
+	pid := 0
+	for _, p := range u.psAll().Running {
+		if p.Kind == "kube-proxy" {
+			pid = p.PID
+		}
+	}
+	if pid <= 0 {
+		t.Fatalf("no kubectl proxy in ps: %+v", u.psAll())
+	}
 	if err := exec.Command("kill", "-9", strconv.Itoa(pid)).Run(); err != nil {
 		t.Fatal(err)
 	}
