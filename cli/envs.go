@@ -42,6 +42,7 @@ type dbJSON struct {
 	LocalPort int      `json:"local_port"`
 	Source    string   `json:"source"`
 	Engine    string   `json:"engine"`
+	PodPort   int      `json:"pod_port,omitempty"`
 }
 
 func runEnvs(c *cli.Context) error {
@@ -58,7 +59,7 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source, db.Engine})
+				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source, db.Engine, db.PodPort})
 			}
 			out = append(out, j)
 		}
@@ -69,7 +70,7 @@ func runEnvs(c *cli.Context) error {
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), db.LocalPort, db.Instance, e.Context, db.Source)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), db.LocalPort, withPodPort(db.Instance, db.PodPort), e.Context, db.Source)
 		}
 	}
 	return tw.Flush()
@@ -82,6 +83,15 @@ func withEngine(name, engine string) string {
 		return name
 	}
 	return name + " [" + engine + "]"
+}
+
+// withPodPort marks an instance reached on a fixed pod port (a sidecar), with no connection
+// command.
+func withPodPort(instance string, podPort int) string {
+	if podPort == 0 {
+		return instance
+	}
+	return fmt.Sprintf("%s (pod port %d)", instance, podPort)
 }
 
 func withAliases(name string, aliases []string) string {

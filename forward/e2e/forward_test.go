@@ -46,6 +46,30 @@ func (u *user) kubectls(pattern string) int {
 	return len(strings.Fields(string(out)))
 }
 
+// kubectlPIDs returns the pids of the kubectl children of u's agent whose command line
+// matches pattern.
+func (u *user) kubectlPIDs(pattern string) []int {
+	out, _ := exec.Command("pgrep", "-P", strconv.Itoa(u.agentPID()), "-f", "kubectl .*"+pattern).Output()
+	var pids []int
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// getenv is u's value of an environment variable, the last one set.
+func (u *user) getenv(name string) string {
+	v := ""
+	for _, kv := range u.env {
+		if val, ok := strings.CutPrefix(kv, name+"="); ok {
+			v = val
+		}
+	}
+	return v
+}
+
 // forwardRows returns ps's rows of forwards (not the kubectl proxies).
 func forwardRows(r psResult) []rpc.Process {
 	var rows []rpc.Process

@@ -14,3 +14,15 @@ func (c *Cluster) StopProxies() error {
 	}
 	return nil
 }
+
+// ResetLatestConnection ends the MariaDB proxy's newest open connection with a TCP reset, as
+// a process in the pod that crashes would: the port-forward's far end reads "connection reset
+// by peer" on that connection alone.
+func (c *Cluster) ResetLatestConnection() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return ErrClosed
+	}
+	return c.proxies[0].resetLatest()
+}

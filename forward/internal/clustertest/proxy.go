@@ -27,6 +27,7 @@ type proxy struct {
 	broken  bool    // the target port must not answer (BreakTarget)
 	ln      net.Listener
 	conns   map[net.Conn]struct{} // accepted and not yet closed
+	latest  net.Conn              // the last accepted, while open
 }
 
 // errNoInstance is the answer for an instance the proxy cannot reach.
@@ -74,6 +75,20 @@ func (p *proxy) setBroken(broken bool) error {
 		return p.listenLocked()
 	}
 	return nil
+}
+
+// resetLatest ends the newest open connection with a TCP reset (SO_LINGER 0), as a crashing
+// process or a firewall in the pod would.
+func (p *proxy) resetLatest() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c, ok := p.latest.(*net.TCPConn)
+	if !ok {
+		return errors.New("the proxy has no open connection")
+	}
+	p.latest = nil
+	_ = c.SetLinger(0)
+	return c.Close()
 }
 
 // stop ends the proxy as the pod's end would: the port closes and connections drop.
@@ -150,6 +165,7 @@ func (p *proxy) acceptLoop(ln net.Listener) {
 			p.conns = map[net.Conn]struct{}{}
 		}
 		p.conns[c] = struct{}{}
+		p.latest = c
 		p.wg.Add(1)
 		p.mu.Unlock()
 		p.logf("[%s] Accepted connection from %s", p.instance, c.RemoteAddr())
@@ -163,6 +179,9 @@ func (p *proxy) relay(c net.Conn) {
 	defer func() {
 		p.mu.Lock()
 		delete(p.conns, c)
+		if p.latest == c {
+			p.latest = nil
+		}
 		p.mu.Unlock()
 		c.Close()
 	}()
