@@ -86,13 +86,15 @@ func abortedConnects(t *testing.T) int {
 func TestIdleForwardLeavesTheDatabaseAlone(t *testing.T) {
 	t.Parallel()
 	u := newUser(t, 33626) // RHIZOME_HEALTH_INTERVAL=1s
+	before := abortedConnects(t)
 	port := portOf(u.mustForward())
 	if err := selectOne(port); err != nil {
 		t.Fatal(err)
 	}
-	before := abortedConnects(t)
 	time.Sleep(time.Minute)
-	if after := abortedConnects(t); after != before {
+	// One, at most: the readiness check reads the greeting and hangs up (MariaDB may count
+	// it a moment later); none for the sixty health checks since.
+	if after := abortedConnects(t); after-before > 1 {
 		t.Errorf("Aborted_connects went from %d to %d over a minute of an idle forward", before, after)
 	}
 	if p := u.ps().Running[0]; p.State != "ready" || p.Restarts != 0 {
