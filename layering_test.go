@@ -16,7 +16,8 @@ var allowedImports = map[string][]string{
 	"rpc":                          {},
 	"proc":                         {},
 	"env":                          {"rpc"},
-	"forward":                      {"proc", "env"},
+	"forward":                      {"proc", "env", "forward/kube"},
+	"forward/kube":                 {"proc"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
 	"agent":                        {"rpc", "proc", "forward", "env"},

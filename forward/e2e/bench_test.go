@@ -106,7 +106,12 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 // bareKubectlPortForward runs kubectl port-forward to the pod's proxy port, as a person would
 // by hand, and returns the local port it picked.
 func bareKubectlPortForward(b *testing.B) string {
-	cmd := kubectl("port-forward", "--address", "127.0.0.1", "deploy/"+cluster.Deployment, ":3307")
+	return startBare(b, kubectl("port-forward", "--address", "127.0.0.1", "deploy/"+cluster.Deployment, ":3307"))
+}
+
+// startBare starts cmd, a kubectl port-forward, and returns the local port its banner names;
+// it is killed when the benchmark ends.
+func startBare(b *testing.B, cmd *exec.Cmd) string {
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)

@@ -14,7 +14,7 @@ import (
 )
 
 // processTree returns pid and every descendant of it, from /proc.
-func processTree(t *testing.T, pid int) []int {
+func processTree(t testing.TB, pid int) []int {
 	t.Helper()
 	parents := map[int][]int{}
 	entries, err := os.ReadDir("/proc")

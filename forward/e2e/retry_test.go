@@ -130,7 +130,7 @@ func TestNeedsLoginThenComesBack(t *testing.T) {
 	if err == nil || !strings.Contains(stderr, "getting credentials: exec: executable") || !strings.Contains(stderr, "fix: log in again: gcloud auth login") {
 		t.Errorf("first start while logged out = %v, stderr %q; want kubectl's words and the login command", err, stderr)
 	}
-	t.Logf("the first start failed after %v", took.Round(10*time.Millisecond))
+	t.Logf("the first start failed after %v: %s", took.Round(10*time.Millisecond), strings.TrimSpace(stderr))
 	if took > 10*time.Second {
 		t.Errorf("the first start took %v to fail; it must not retry what retrying cannot fix", took)
 	}
@@ -229,7 +229,7 @@ func TestFirstStartFailsAtOnceWithTheFix(t *testing.T) {
 			if err == nil || !strings.Contains(stderr, tt.want) || !strings.Contains(stderr, "\n  fix: ") || !strings.Contains(stderr, tt.fix) {
 				t.Errorf("forward %s %s = %v, stderr %q; want %q and the fix %q", tt.env, tt.db, err, stderr, tt.want, tt.fix)
 			}
-			t.Logf("failed after %v", took.Round(10*time.Millisecond))
+			t.Logf("failed after %v: %s", took.Round(10*time.Millisecond), strings.TrimSpace(stderr))
 			if took > 10*time.Second {
 				t.Errorf("took %v to fail; it must not retry what retrying cannot fix", took)
 			}
