@@ -63,7 +63,7 @@ func runAgent(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPrintablePath(socket); err != nil {
+	if err := checkPrintablePath(sh, socket); err != nil {
 		return err
 	}
 	switch {
@@ -79,7 +79,9 @@ func runAgent(c *cli.Context) error {
 		return err
 	}
 	warnOnSkew(c, v)
-	printAgentVars(c.App.Writer, sh, v.Socket, v.PID, c.Bool("q"))
+	// The path we chose and checked, never the one the agent reports: what a peer says is not
+	// pasted into shell code.
+	printAgentVars(c.App.Writer, sh, socket, v.PID, c.Bool("q"))
 	return nil
 }
 

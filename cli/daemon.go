@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/rpc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // readyFD is the descriptor on which a daemon started by startDaemon reports "ready PID" or
@@ -28,11 +29,15 @@ const startTimeout = 15 * time.Second
 // callers (several shells opening at once) serialise on a start lock next to the socket, and
 // the loser of the race finds the winner's agent, so exactly one agent results.
 func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, started bool, err error) {
-	if v, err := queryAgent(ctx, socket); err == nil {
-		return v, false, nil
+	if v, err := queryAgent(ctx, socket); !errors.Is(err, rpc.ErrNoAgent) {
+		return v, false, err // the agent, or a reason not to start one (a socket not ours to trust)
 	}
 	if err := os.MkdirAll(filepath.Dir(socket), 0o700); err != nil {
 		return v, false, fmt.Errorf("creating socket directory: %w", err)
+	}
+	// Checked again now that it exists: the start lock is created in it.
+	if err := safesocket.CheckSocket(socket); err != nil {
+		return v, false, err
 	}
 	lock, err := os.OpenFile(socket+".start", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -42,8 +47,8 @@ func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, start
 	if err := lockWithin(lock, startTimeout); err != nil {
 		return v, false, err
 	}
-	if v, err := queryAgent(ctx, socket); err == nil {
-		return v, false, nil // another shell started it while we waited
+	if v, err := queryAgent(ctx, socket); !errors.Is(err, rpc.ErrNoAgent) {
+		return v, false, err // another shell started it while we waited
 	}
 	pid, err := startDaemon(socket)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // ErrNoAgent means nothing answers on the socket: no agent runs there, or a dead one left its
@@ -32,11 +34,23 @@ var _ Service = (*Client)(nil)
 
 // Dial connects to the agent listening on socket. A missing socket or refused connection gives
 // an error wrapping ErrNoAgent.
+//
+// Before it sends a byte, Dial checks that the socket is the user's to trust: its directory is
+// the user's own (see safesocket.CheckSocket) and the process listening on it runs as the user,
+// as the kernel says; otherwise the error wraps safesocket.ErrUnsafe and nothing was sent.
 func Dial(ctx context.Context, socket string) (*Client, error) {
+	if err := safesocket.CheckSocket(socket); err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, unwrapOpError(err))
+	}
+	uid, err := safesocket.PeerUID(conn.(*net.UnixConn))
+	if err := safesocket.CheckPeer(socket, uid, err); err != nil {
+		conn.Close()
+		return nil, err
 	}
 	c := &Client{socket: socket, subs: map[int64]ender{}}
 	c.conn = jsonrpc2.NewConn(context.Background(), newClientStream(conn), jsonrpc2.HandlerWithError(c.handle),
