@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Environment variables rhizome reads and exports.
@@ -35,6 +36,31 @@ func ClientSocket(flag string) string {
 		return s
 	}
 	return DefaultSocket()
+}
+
+// ClientKubeconfig is the kubeconfig this process's kubectl would read, spelled so that the
+// agent, which runs elsewhere, reads the same: $KUBECONFIG with each relative path made
+// absolute against the working directory, or ~/.kube/config when it is unset or empty.
+func ClientKubeconfig() string {
+	v := os.Getenv("KUBECONFIG")
+	var paths []string
+	for _, p := range filepath.SplitList(v) {
+		if p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(home, ".kube", "config")
+	}
+	return strings.Join(paths, string(filepath.ListSeparator))
 }
 
 // StateDir holds the agent's logfile: $XDG_STATE_HOME/rhizome, default ~/.local/state/rhizome.
