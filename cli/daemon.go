@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/rpc"
 	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
@@ -108,6 +110,7 @@ func startDaemon(socket string) (int, error) {
 	cmd := exec.Command(exe, "agent", "--daemon", "-a", socket)
 	cmd.ExtraFiles = []*os.File{w} // becomes readyFD
 	cmd.Dir = "/"
+	cmd.Env = agentEnviron(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -136,6 +139,15 @@ func startDaemon(socket string) (int, error) {
 		return 0, readErr
 	}
 	return 0, fmt.Errorf("agent pid %d exited while starting: %v", pid, <-exited)
+}
+
+// agentEnviron is the environment of an agent started for a client: the client's, without
+// RHIZOME_SIMULATE. A client simulates by asking (env.ForwardParams sends it per request); an
+// agent that inherited it would simulate every later forward, asked for real or not.
+func agentEnviron(environ []string) []string {
+	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		return strings.HasPrefix(kv, env.VarSimulate+"=")
+	})
 }
 
 // reportReady tells the starter, through readyFD, that the daemon listens (err == nil) or why

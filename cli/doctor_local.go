@@ -101,5 +101,9 @@ func checkAgent(ctx context.Context, socket string) (c check, skew string) {
 		return failed(name, restartAgent, "pid %d runs rhizome %s (protocol %d), this is rhizome %s (protocol %d)",
 			v.PID, v.Version, v.Protocol, Version, rpc.ProtocolVersion), skew
 	}
+	if v.SimulatesAll {
+		return failed(name, restartAgent,
+			"pid %d on %s simulates every forward (it was started with %s=true): no forward of it reaches a database", v.PID, socket, env.VarSimulate), ""
+	}
 	return passed(name, "pid %d on %s runs this rhizome (%s, protocol %d)", v.PID, v.Socket, v.Version, v.Protocol), ""
 }

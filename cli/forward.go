@@ -121,6 +121,9 @@ func runForward(c *cli.Context) error {
 	if h.Moved {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: port %d was busy; %s/%s is on port %d\n", db.LocalPort, e.Name, db.Name, h.LocalPort)
 	}
+	if h.Simulated {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: %s/%s (simulated): no cluster or database behind it; a client gets the engine's first answer only%s\n", e.Name, db.Name, simulatedWhy(c))
+	}
 	if h.UnixSocketError != "" {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: no Unix socket for %s/%s: %s\n", e.Name, db.Name, h.UnixSocketError)
 	}
@@ -135,6 +138,14 @@ func runForward(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, h.ConnectionString)
 	return nil
+}
+
+// simulatedWhy says why a handle is simulated when the client did not ask for it.
+func simulatedWhy(c *cli.Context) string {
+	if env.SimulateRequested() {
+		return ""
+	}
+	return "; the agent simulates every forward (it was started with " + env.VarSimulate + "=true): restart it without to forward for real"
 }
 
 // durationFlags puts --idle-timeout, --max-age, --connect-wait and --wait, where given, over

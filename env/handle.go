@@ -52,7 +52,7 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 
 // SimulateRequested reads RHIZOME_SIMULATE as the seed did: true, 1 or yes turn it on.
 func SimulateRequested() bool {
-	v := os.Getenv("RHIZOME_SIMULATE")
+	v := os.Getenv(VarSimulate)
 	on, _ := strconv.ParseBool(v)
 	return on || v == "yes"
 }

@@ -13,6 +13,7 @@ import (
 const (
 	VarSock     = "RHIZOME_SOCK"      // the agent's socket, exported by `rhizome agent`
 	VarAgentPID = "RHIZOME_AGENT_PID" // the agent's pid, exported by `rhizome agent`
+	VarSimulate = "RHIZOME_SIMULATE"  // true: forwards on the simulated cluster
 )
 
 // DefaultSocket is where the agent listens unless told otherwise:

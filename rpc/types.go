@@ -12,6 +12,9 @@ type VersionResult struct {
 	Logfile  string    `json:"logfile"`
 	Started  time.Time `json:"started"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// SimulatesAll is true when the agent makes every forward simulated (it was started with
+	// RHIZOME_SIMULATE=true), whatever the client asks.
+	SimulatesAll bool `json:"simulates_all,omitempty"`
 }
 
 // SleeperParams asks for a sleeper, the test process that prints 0 to 4.
@@ -76,6 +79,8 @@ type Handle struct {
 	UnixSocket string `json:"unix_socket,omitempty"`
 	// UnixSocketError says why there is no UnixSocket; the TCP port works all the same.
 	UnixSocketError string `json:"unix_socket_error,omitempty"`
+	// Simulated is true when the simulated cluster answers (RHIZOME_SIMULATE), not a database.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Traffic is what went through a forward's front door (health checks not counted). Bytes of
