@@ -38,7 +38,7 @@ func listen(path string, strictDir bool) (*listener, error) {
 	if err := prepareDir(dir, strictDir); err != nil {
 		return nil, err
 	}
-	lock, err := takeLock(path + ".lock")
+	lock, err := takeLock(LockPath(path))
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +88,9 @@ func prepareDir(dir string, strict bool) error {
 	}
 	return nil
 }
+
+// LockPath is the lock file of the agent listening on socket. It holds the agent's pid.
+func LockPath(socket string) string { return socket + ".lock" }
 
 // takeLock holds an exclusive flock for the agent's lifetime. The kernel drops it when the
 // agent dies, even by kill -9, so a dead holder never blocks the next agent.

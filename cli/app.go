@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return int(exit)
 	}
-	fmt.Fprintf(stderr, "rhizome: %v\n", err)
+	fmt.Fprintf(stderr, "rhizome: %v\n", agentHint(err))
 	var usage usageError
 	if errors.As(err, &usage) {
 		return exitUsage

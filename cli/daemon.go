@@ -85,7 +85,7 @@ func lockWithin(f *os.File, timeout time.Duration) error {
 
 // queryAgent asks the agent at socket who it is.
 func queryAgent(ctx context.Context, socket string) (rpc.VersionResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 	defer cancel()
 	c, err := rpc.Dial(ctx, socket)
 	if err != nil {

@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -112,8 +114,18 @@ func runForward(c *cli.Context) error {
 	}
 	defer client.Close()
 
+	if err := answers(c, client); err != nil {
+		return err
+	}
+	// The agent answers once the forward is ready or --wait is over; a hung agent, never.
+	wait := time.Duration(p.Wait)
+	if wait == 0 {
+		wait = forward.DefaultWait
+	}
+	ctx, cancel := context.WithTimeout(c.Context, wait+answerTimeout)
+	defer cancel()
 	stopProgress := showProgress(c, client, p.Name)
-	h, err := client.Forward(c.Context, p)
+	h, err := client.Forward(ctx, p)
 	stopProgress()
 	if err != nil {
 		return forwardHint(err)

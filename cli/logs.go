@@ -43,16 +43,19 @@ func runLogs(c *cli.Context) error {
 	defer client.Close()
 	print := lineWriter(c.App.Writer, c.Bool("json"))
 
+	ctx, cancel := answerContext(c)
+	defer cancel()
 	var sub *rpc.Subscription
 	if c.Bool("follow") {
-		// Subscribe first, then read the backlog, so no line falls between the two.
-		if sub, err = client.Subscribe(c.Context, rpc.SubscribeParams{Target: target}); err != nil {
+		// Subscribe first, then read the backlog, so no line falls between the two. The
+		// subscription outlives ctx, which bounds only the agent's answer.
+		if sub, err = client.Subscribe(ctx, rpc.SubscribeParams{Target: target}); err != nil {
 			return err
 		}
 	}
 	var backlog []rpc.LogLine
 	if n := c.Int("lines"); n > 0 {
-		r, err := client.Logs(c.Context, rpc.LogsParams{Target: target, Lines: n})
+		r, err := client.Logs(ctx, rpc.LogsParams{Target: target, Lines: n})
 		if err != nil && (sub == nil || !errors.Is(err, rpc.ErrNotFound)) {
 			return err
 		}

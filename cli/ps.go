@@ -46,7 +46,9 @@ func runPs(c *cli.Context) error {
 	if c.Bool("watch") {
 		return watchPs(c, client)
 	}
-	r, err := client.Ps(c.Context)
+	ctx, cancel := answerContext(c)
+	defer cancel()
+	r, err := client.Ps(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -19,11 +20,14 @@ func versionCommand() *cli.Command {
 				Protocol int                `json:"protocol"`
 				Agent    *rpc.VersionResult `json:"agent,omitempty"`
 				Error    string             `json:"agent_error,omitempty"`
+				// NotRunning: nothing answers on the socket (rather than an agent that
+				// does not answer, or one that is not ours).
+				NotRunning bool `json:"-"`
 			}{Client: Version, Protocol: rpc.ProtocolVersion}
 			if v, err := queryAgent(c.Context, socketPath(c)); err == nil {
 				out.Agent = &v
 			} else {
-				out.Error = err.Error()
+				out.Error, out.NotRunning = err.Error(), errors.Is(err, rpc.ErrNoAgent)
 			}
 			if c.Bool("json") {
 				return writeJSON(c.App.Writer, out)
@@ -31,8 +35,10 @@ func versionCommand() *cli.Command {
 			fmt.Fprintf(c.App.Writer, "rhizome %s (protocol %d)\n", out.Client, out.Protocol)
 			if out.Agent != nil {
 				fmt.Fprintf(c.App.Writer, "agent   %s (protocol %d), pid %d, socket %s\n", out.Agent.Version, out.Agent.Protocol, out.Agent.PID, out.Agent.Socket)
-			} else {
+			} else if out.NotRunning {
 				fmt.Fprintf(c.App.Writer, "agent   not running (%s)\n", out.Error)
+			} else {
+				fmt.Fprintf(c.App.Writer, "agent   %s\n", agentHint(errors.New(out.Error)))
 			}
 			return nil
 		},

@@ -19,11 +19,16 @@ import (
 // PATH: …"), not with a package prefix, because the CLI shows it as it is.
 var ErrNoAgent = errors.New("no agent answering")
 
+// ErrNotAnswering means the agent took the connection but did not answer a request within the
+// caller's deadline: it is hung or stopped (kill -STOP).
+var ErrNotAnswering = errors.New("is not answering")
+
 // Client is a typed connection to the agent. It is safe for concurrent use; Close releases it
 // and ends its subscriptions.
 type Client struct {
 	conn   *jsonrpc2.Conn
 	socket string
+	pid    int // the agent's, as the kernel said when we connected; 0 when it did not say
 
 	nextSub atomic.Int64
 	mu      sync.Mutex
@@ -47,12 +52,12 @@ func Dial(ctx context.Context, socket string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, unwrapOpError(err))
 	}
-	uid, err := safesocket.PeerUID(conn.(*net.UnixConn))
+	uid, pid, err := safesocket.Peer(conn.(*net.UnixConn))
 	if err := safesocket.CheckPeer(socket, uid, err); err != nil {
 		conn.Close()
 		return nil, err
 	}
-	c := &Client{socket: socket, subs: map[int64]ender{}}
+	c := &Client{socket: socket, pid: pid, subs: map[int64]ender{}}
 	c.conn = jsonrpc2.NewConn(context.Background(), newClientStream(conn), jsonrpc2.HandlerWithError(c.handle),
 		jsonrpc2.SetLogger(discardLogger{}))
 	return c, nil
@@ -70,6 +75,10 @@ func unwrapOpError(err error) error {
 // Socket is the path the client dialled.
 func (c *Client) Socket() string { return c.socket }
 
+// PID is the agent's pid as the kernel recorded it when the client connected; 0 where the
+// platform does not say.
+func (c *Client) PID() int { return c.pid }
+
 // Close ends the connection and every subscription on it.
 func (c *Client) Close() error {
 	err := c.conn.Close()
@@ -86,6 +95,9 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 	if err := c.conn.Call(ctx, method, params, result); err != nil {
 		if errors.Is(err, jsonrpc2.ErrClosed) {
 			return fmt.Errorf("%s: agent closed the connection", method)
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("agent pid %d on %s %w (no answer to %s in time: hung or stopped)", c.pid, c.socket, ErrNotAnswering, method)
 		}
 		return fromWire(err)
 	}

@@ -4,5 +4,5 @@ package safesocket
 
 import "net"
 
-// PeerUID cannot tell here: callers refuse (fail closed).
-func PeerUID(*net.UnixConn) (int, error) { return -1, ErrPeerUnknown }
+// Peer cannot tell here: callers refuse (fail closed).
+func Peer(*net.UnixConn) (uid, pid int, err error) { return -1, 0, ErrPeerUnknown }
