@@ -165,11 +165,12 @@ func killAgent(c *cli.Context, sh shellSyntax) error {
 	case errors.Is(err, rpc.ErrNoAgent):
 		pid, err = signalAgentPID(ctx)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errNothingToKill) {
 		return err
 	}
-	printUnsetVars(c.App.Writer, sh, pid, c.Bool("q"))
-	return nil
+	// With nothing left to stop, the shell's variables are stale: unset them all the same.
+	printUnsetVars(c.App.Writer, sh, pid, c.Bool("q") || pid == 0)
+	return err
 }
 
 // stuckAgent is an agent that took the connection but did not answer, or did not stop.
@@ -256,13 +257,16 @@ func waitGone(pid int, d time.Duration) bool {
 	}
 }
 
+// errNothingToKill means agent -k found no agent: none answers and none is named.
+var errNothingToKill = errors.New("no agent to kill")
+
 // signalAgentPID is the fallback when nothing answers on the socket: SIGTERM to
 // $RHIZOME_AGENT_PID, if that process is a rhizome agent. With no such process left, there is
 // nothing to stop, and the caller still prints the unset lines.
 func signalAgentPID(ctx context.Context) (int, error) {
 	raw := os.Getenv(env.VarAgentPID)
 	if raw == "" {
-		return 0, errors.New("no agent to kill: nothing answers on the socket and RHIZOME_AGENT_PID is not set")
+		return 0, fmt.Errorf("%w: nothing answers on the socket and RHIZOME_AGENT_PID is not set", errNothingToKill)
 	}
 	pid, err := strconv.Atoi(raw)
 	if err != nil || pid <= 1 {
@@ -270,7 +274,7 @@ func signalAgentPID(ctx context.Context) (int, error) {
 	}
 	argv, err := processArgs(pid)
 	if err != nil {
-		return 0, fmt.Errorf("no agent to kill: process %d (RHIZOME_AGENT_PID) is gone", pid)
+		return 0, fmt.Errorf("%w: process %d (RHIZOME_AGENT_PID) is gone", errNothingToKill, pid)
 	}
 	if !isAgentCommand(argv) {
 		return 0, fmt.Errorf("process %d (RHIZOME_AGENT_PID) is not a rhizome agent: not killing it", pid)

@@ -158,3 +158,56 @@ func TestAgentRefusesPathCshCannotCarry(t *testing.T) {
 		t.Fatalf("rhizome agent -c -a 'a  b.sock' = %q, %v; want a refusal and no output", out, err)
 	}
 }
+
+// TestProfileLinesInShells runs the README's profile lines, exactly, in the shells they are for,
+// with $SHELL naming another shell (as when bash reads .bashrc under a fish login): each must
+// export the agent's variables in its own syntax and print nothing, as every new shell and tmux
+// pane would show it.
+func TestProfileLinesInShells(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{} // the README's line for each family
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, `eval "$(rhizome agent`):
+			lines["sh"] = line
+		case strings.HasPrefix(line, "rhizome agent --fish"):
+			lines["fish"] = line
+		case strings.HasPrefix(line, "eval `rhizome agent"):
+			lines["csh"] = line
+		}
+	}
+	tests := []struct{ shell, family, SHELL string }{
+		{"bash", "sh", "fish"},
+		{"zsh", "sh", "tcsh"},
+		{"fish", "fish", "bash"},
+		{"tcsh", "csh", "zsh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.shell, func(t *testing.T) {
+			t.Parallel()
+			line := lines[tt.family]
+			if line == "" {
+				t.Fatalf("README.md has no profile line for %s", tt.family)
+			}
+			shell := requireProgram(t, tt.shell)
+			u := newUser(t)
+			u.setenv("SHELL", requireProgram(t, tt.SHELL))
+			script := line + "; env > vars"
+			out, err := u.command(shell, "-c", script).CombinedOutput()
+			if err != nil || len(out) > 0 {
+				t.Fatalf("%s -c %q with SHELL=%s: %v, printed %q; want nothing printed", tt.shell, script, tt.SHELL, err, out)
+			}
+			a, ok := u.agent()
+			if !ok {
+				t.Fatal("no agent answers after the profile line")
+			}
+			want := []string{"RHIZOME_AGENT_PID=" + strconv.Itoa(a.PID), "RHIZOME_SOCK=" + u.socket()}
+			if got := agentVars(readFile(t, u.home, "vars")); !slices.Equal(got, want) {
+				t.Errorf("after the profile line, a child of %s sees %q, want %q", tt.shell, got, want)
+			}
+		})
+	}
+}
