@@ -43,10 +43,10 @@ func agentHint(err error) error {
 }
 
 // socketPath is the socket a client command talks to (see env.ClientSocket). It reads the
-// app's own --socket, which forward's --socket (print the forward's Unix socket) would
-// otherwise shadow.
+// app's own --agent-socket, whose old spelling --socket forward's --socket (print the forward's
+// Unix socket) would otherwise shadow.
 func socketPath(c *cli.Context) string {
-	return env.ClientSocket(appContext(c).String("socket"))
+	return env.ClientSocket(appContext(c).String(agentSocketFlag))
 }
 
 // appContext is the context of the app's own flags: the outermost one with a command (the root

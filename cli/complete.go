@@ -148,9 +148,9 @@ func describedCompletions(ctx context.Context, app *cli.App, words []string) []s
 	if complete == nil {
 		return nil
 	}
-	var socket string // --socket, when the command line gives it
+	var socket string // --agent-socket, when the command line gives it
 	for _, r := range []readResult{global, own} {
-		if v, ok := r.values["socket"]; ok {
+		if v, ok := r.values[agentSocketFlag]; ok {
 			socket = v
 		}
 	}
@@ -199,6 +199,7 @@ func flagNames(flags []cli.Flag, withHelp bool) []string {
 	return out
 }
 
+// dashed spells a flag as it is typed: -n, --lines.
 func dashed(name string) string {
 	if len(name) == 1 {
 		return "-" + name

@@ -23,7 +23,7 @@ No check waits long on a cluster that does not answer.
    rhizome doctor           # every environment
    rhizome doctor na-prod   # one environment
    rhizome doctor --json`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print the checks as JSON")},
 		Action: runDoctor,
 	}
 }

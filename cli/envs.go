@@ -19,7 +19,7 @@ func envsCommand() *cli.Command {
 
    rhizome envs
    rhizome envs --json`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print JSON instead of the table")},
 		Action: runEnvs,
 	}
 }

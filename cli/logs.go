@@ -21,7 +21,7 @@ func logsCommand() *cli.Command {
    rhizome logs -f             # then keep printing new lines until interrupted`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines as they come"},
-			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Value: 100, Usage: "how many recent lines to print"},
+			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Value: 100, Usage: "print the last `N` lines"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
 		},
 		Action: runLogs,

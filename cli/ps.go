@@ -23,15 +23,16 @@ func psCommand() *cli.Command {
    rhizome ps -w         # the table, then one line per state change until interrupted
    rhizome ps -w --json  # one JSON object per process, then one per state change`,
 		Flags: []cli.Flag{
-			jsonFlag(),
+			jsonFlag("print JSON instead of the table"),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "then print each state change as it happens, until interrupted"},
 		},
 		Action: runPs,
 	}
 }
 
-func jsonFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}
+// jsonFlag is --json; usage says what it prints as JSON, in place of what.
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: usage, DisableDefaultText: true}
 }
 
 func runPs(c *cli.Context) error {

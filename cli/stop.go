@@ -18,7 +18,7 @@ func stopCommand() *cli.Command {
 
    rhizome stop 93302
    rhizome stop sleeper`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print what was stopped as JSON")},
 		Action: runStop,
 	}
 }

@@ -13,7 +13,7 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the versions of this rhizome and of the running agent",
-		Flags: []cli.Flag{jsonFlag()},
+		Flags: []cli.Flag{jsonFlag("print the versions as JSON")},
 		Action: func(c *cli.Context) error {
 			out := struct {
 				Client   string             `json:"client"`

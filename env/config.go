@@ -67,6 +67,10 @@ func (c *Catalog) parse(path string, r io.Reader) error {
 // lines and in completion, so no spaces, quotes or leading dashes.
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// keywords are the config file's keywords, in the order the README introduces them.
+var keywords = []string{"include", "environment", "alias", "context", "namespace", "deployment", "connect-command",
+	"port-pattern", "connect-wait", "idle-timeout", "max-age", "database", "instance", "port", "engine"}
+
 // parseFile overlays the environments of one config file on c. including holds the files
 // whose include lines led here, outermost first, to refuse a cycle.
 func (c *Catalog) parseFile(path string, r io.Reader, including []string) error {
@@ -238,7 +242,10 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 			}
 			db.Engine = v
 		default:
-			return fail("unknown keyword %q; known: include, environment, alias, context, namespace, deployment, connect-command, port-pattern, connect-wait, idle-timeout, max-age, database, instance, port, engine", fields[0])
+			if near := Closest(fields[0], keywords); near != "" {
+				return fail("unknown keyword %q: did you mean %q?", fields[0], near)
+			}
+			return fail("unknown keyword %q; known: %s", fields[0], strings.Join(keywords, ", "))
 		}
 	}
 	if err := sc.Err(); err != nil {
