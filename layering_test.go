@@ -20,7 +20,7 @@ var allowedImports = map[string][]string{
 	"forward":                      {"proc", "env"},
 	"forward/internal/clustertest": {},
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
-	"agent":                        {"rpc", "proc", "forward", "env"},
+	"agent":                        {"rpc", "rpc/safesocket", "proc", "forward", "env"},
 	"cli":                          {"rpc", "rpc/safesocket", "env", "agent", "forward"},
 }
 

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
-// maxSocketPath is the longest path a Unix socket address can carry portably (sun_path).
-const maxSocketPath = 104
+// maxSocketPath is one more than the longest path a Unix socket address can carry portably.
+const maxSocketPath = safesocket.MaxPath
 
 // ErrAgentRunning means another agent holds the socket's lock.
 var ErrAgentRunning = errors.New("agent: another agent is running")

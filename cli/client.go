@@ -36,6 +36,10 @@ func answers(c *cli.Context, client *rpc.Client) error {
 
 // agentHint adds the way out to an error about the agent that a person can act on.
 func agentHint(err error) error {
+	if errors.Is(err, rpc.ErrBadSocket) {
+		return fmt.Errorf("%v\n  the socket comes from --%s, else $%s, else %s: point it at the agent's socket (rhizome agent prints it), or unset %s",
+			err, agentSocketFlag, env.VarSock, env.DefaultSocket(), env.VarSock)
+	}
 	if errors.Is(err, rpc.ErrNotAnswering) {
 		return fmt.Errorf("%v\n  stop it with: eval \"$(rhizome agent -k)\" (SIGTERM, then SIGKILL), then start one with: eval \"$(rhizome agent)\"", err)
 	}

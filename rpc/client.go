@@ -19,6 +19,9 @@ import (
 // PATH: …"), not with a package prefix, because the CLI shows it as it is.
 var ErrNoAgent = errors.New("no agent answering")
 
+// ErrBadSocket means the socket path cannot be an agent's: too long, or not a socket.
+var ErrBadSocket = errors.New("not an agent's socket")
+
 // ErrNotAnswering means the agent took the connection but did not answer a request within the
 // caller's deadline: it is hung or stopped (kill -STOP).
 var ErrNotAnswering = errors.New("is not answering")
@@ -44,6 +47,9 @@ var _ Service = (*Client)(nil)
 // the user's own (see safesocket.CheckSocket) and the process listening on it runs as the user,
 // as the kernel says; otherwise the error wraps safesocket.ErrUnsafe and nothing was sent.
 func Dial(ctx context.Context, socket string) (*Client, error) {
+	if err := safesocket.CheckPath(socket); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSocket, err)
+	}
 	if err := safesocket.CheckSocket(socket); err != nil {
 		return nil, err
 	}

@@ -21,6 +21,42 @@ var ErrPeerUnknown = errors.New("this platform cannot tell who is at the other e
 // ErrUnsafe is wrapped by every refusal of CheckSocket and CheckPeer.
 var ErrUnsafe = errors.New("not your agent")
 
+// MaxPath is one more than the longest path a Unix socket address can carry on every platform
+// rhizome runs on (sun_path is 104 bytes on macOS, with its NUL).
+const MaxPath = 104
+
+// CheckPath says what is wrong with path as a socket to dial, in words: too long for a socket
+// address, or something other than a socket. A path that does not exist is fine here.
+func CheckPath(path string) error {
+	if len(path) >= MaxPath {
+		return fmt.Errorf("socket path %s is %d bytes long; Unix sockets allow fewer than %d", path, len(path), MaxPath)
+	}
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return nil
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory, not a socket", path)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symlink, not a socket", path)
+	case fi.Mode()&os.ModeSocket == 0:
+		return fmt.Errorf("%s is a %s, not a socket", path, fileKind(fi.Mode()))
+	}
+	return nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "regular file"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "file of another kind"
+}
+
 // CheckSocket reports whether path is a socket only the user (or root) could have put there:
 // its directory is a real directory (not a symlink) owned by the user that no one else may
 // write in, or a sticky directory (as /tmp) in which the socket file itself is the user's. A
