@@ -93,9 +93,9 @@ func warnOnSkew(c *cli.Context, v rpc.VersionResult) {
 	case v.Protocol != rpc.ProtocolVersion:
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d speaks protocol %d, this rhizome speaks %d: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
 			v.PID, v.Protocol, rpc.ProtocolVersion)
-	case v.Version != Version:
+	case v.Version != binaryVersion():
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: agent pid %d runs rhizome %s, this is rhizome %s: restart it with rhizome agent -k, then eval \"$(rhizome agent)\"\n",
-			v.PID, v.Version, Version)
+			v.PID, v.Version, binaryVersion())
 	}
 }
 
@@ -107,7 +107,7 @@ func serveAgent(c *cli.Context, socket string, foreground bool) error {
 		// named with -a is theirs to choose (as with ssh-agent -a).
 		StrictDir: socket == env.DefaultSocket(),
 		LogFile:   env.LogFile(),
-		Version:   Version,
+		Version:   binaryVersion(),
 	}
 	if foreground {
 		cfg.Stderr = c.App.ErrWriter

@@ -18,7 +18,8 @@ import (
 const agentSocketFlag = "agent-socket"
 
 // Version is the binary's version, stamped at build time with
-// -ldflags "-X github.com/rhizome-dev/rhizome/cli.Version=…".
+// -ldflags "-X github.com/rhizome-dev/rhizome/cli.Version=…". Unstamped (go install …@latest
+// sets no ldflags), binaryVersion reads it from the build info instead.
 var Version = "dev"
 
 // Exit codes.
@@ -80,7 +81,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:            "rhizome",
 		Usage:           "always-working local access to databases behind Kubernetes",
-		Version:         Version,
+		Version:         binaryVersion(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,

@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -23,7 +25,7 @@ func versionCommand() *cli.Command {
 				// NotRunning: nothing answers on the socket (rather than an agent that
 				// does not answer, or one that is not ours).
 				NotRunning bool `json:"-"`
-			}{Client: Version, Protocol: rpc.ProtocolVersion}
+			}{Client: binaryVersion(), Protocol: rpc.ProtocolVersion}
 			if v, err := queryAgent(c.Context, socketPath(c)); err == nil {
 				out.Agent = &v
 			} else {
@@ -44,3 +46,32 @@ func versionCommand() *cli.Command {
 		},
 	}
 }
+
+// binaryVersion is this binary's version: the stamped Version, else the module's version from
+// the build info (go install …@v1.2.3, or a pseudo-version for @latest), else the VCS revision
+// it was built from, with -dirty for uncommitted changes (go build in a checkout), else "dev".
+var binaryVersion = sync.OnceValue(func() string {
+	if Version != "dev" {
+		return Version
+	}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value[:min(12, len(s.Value))]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return Version
+	}
+	return rev + dirty
+})
