@@ -127,9 +127,17 @@ func runForward(c *cli.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(c.Context, wait+answerTimeout)
 	defer cancel()
+	// Ctrl-C gives the request up at the agent too: a first start that no one else waits
+	// for then stops, instead of retrying for the rest of --wait.
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	stopProgress := showProgress(c, client, p.Name)
 	h, err := client.Forward(ctx, p)
 	stopProgress()
+	if errors.Is(ctx.Err(), context.Canceled) && c.Context.Err() == nil {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: interrupted: stopped waiting for %s (a first start stops when no one else waits for it)\n", p.Name)
+		return exitCode(130)
+	}
 	if err != nil {
 		return forwardHint(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
 
@@ -34,6 +35,7 @@ type Client struct {
 	pid    int // the agent's, as the kernel said when we connected; 0 when it did not say
 
 	nextSub atomic.Int64
+	nextID  atomic.Uint64 // every call's id: the client picks them, to name one in a cancel
 	mu      sync.Mutex
 	subs    map[int64]ender // guarded by mu
 }
@@ -97,8 +99,14 @@ func (c *Client) Close() error {
 // Done is closed when the connection to the agent is gone.
 func (c *Client) Done() <-chan struct{} { return c.conn.DisconnectNotify() }
 
+// call makes one request. When ctx ends first, the agent is told to give the request up (a
+// cancel notification naming its id): a forward's first start, say, stops when no client waits.
 func (c *Client) call(ctx context.Context, method string, params, result any) error {
-	if err := c.conn.Call(ctx, method, params, result); err != nil {
+	id := c.nextID.Add(1)
+	if err := c.conn.Call(ctx, method, params, result, jsonrpc2.PickID(jsonrpc2.ID{Num: id})); err != nil {
+		if ctx.Err() != nil {
+			c.cancel(id)
+		}
 		if errors.Is(err, jsonrpc2.ErrClosed) {
 			return fmt.Errorf("%s: agent closed the connection", method)
 		}
@@ -108,6 +116,17 @@ func (c *Client) call(ctx context.Context, method string, params, result any) er
 		return fromWire(err)
 	}
 	return nil
+}
+
+// cancelTimeout bounds sending a cancel notification: the agent may be the reason the call
+// ended.
+const cancelTimeout = time.Second
+
+// cancel tells the agent to give up request id.
+func (c *Client) cancel(id uint64) {
+	ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
+	defer stop()
+	_ = c.conn.Notify(ctx, MethodCancel, CancelParams{ID: id})
 }
 
 // Version asks the agent who it is.

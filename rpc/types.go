@@ -188,6 +188,11 @@ type UnsubscribeParams struct {
 	Subscription int64 `json:"subscription"`
 }
 
+// CancelParams names a request of the same connection to give up: its JSON-RPC id.
+type CancelParams struct {
+	ID uint64 `json:"id"`
+}
+
 // OutputParams is the payload of NotifyOutput.
 type OutputParams struct {
 	Subscription int64     `json:"subscription"`
