@@ -35,7 +35,7 @@ func watchPs(c *cli.Context, client *rpc.Client) error {
 		for _, warning := range r.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: %s\n", warning)
 		}
-		printPsTable(c.App.Writer, r.Running, now)
+		printPsTable(c.App.Writer, r.Running, now, screenWidth(c, c.App.Writer))
 	}
 	for {
 		select {
