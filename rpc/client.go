@@ -165,6 +165,12 @@ func (c *Client) Logs(ctx context.Context, p LogsParams) (LogsResult, error) {
 	return r, c.call(ctx, MethodLogs, p, &r)
 }
 
+// Kube asks what the agent itself would run for a forward of p's kubeconfig and context.
+func (c *Client) Kube(ctx context.Context, p KubeParams) (KubeResult, error) {
+	var r KubeResult
+	return r, c.call(ctx, MethodKube, p, &r)
+}
+
 // Shutdown asks the agent to stop every process and exit.
 func (c *Client) Shutdown(ctx context.Context) error {
 	return c.call(ctx, MethodShutdown, nil, nil)

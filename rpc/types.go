@@ -188,6 +188,26 @@ type UnsubscribeParams struct {
 	Subscription int64 `json:"subscription"`
 }
 
+// KubeParams asks the agent about the kube side it would use for a forward of this
+// kubeconfig (as the client sends it) and context.
+type KubeParams struct {
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	Context    string `json:"kube_context"`
+}
+
+// KubeResult is what the agent itself would run, seen from its own environment (a service
+// manager's PATH is not the shell's).
+type KubeResult struct {
+	Kubectl      string `json:"kubectl,omitempty"`       // the kubectl it would run
+	KubectlError string `json:"kubectl_error,omitempty"` // why it has none
+	Path         string `json:"path"`                    // its PATH
+	// Plugin is the credential plugin the context's user runs (users[].user.exec.command),
+	// "" when it has none; PluginPath where the agent finds it, PluginError why not.
+	Plugin      string `json:"credential_plugin,omitempty"`
+	PluginPath  string `json:"credential_plugin_path,omitempty"`
+	PluginError string `json:"credential_plugin_error,omitempty"`
+}
+
 // CancelParams names a request of the same connection to give up: its JSON-RPC id.
 type CancelParams struct {
 	ID uint64 `json:"id"`
