@@ -13,15 +13,15 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sourcegraph/jsonrpc2"
 
-	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // admit checks the peer's uid and the connection limit, and returns the session that serves
 // the connection, or nil when it is refused. A refused peer gets one JSON-RPC error line
 // saying why before the connection closes, so socat users see it too.
 func (a *Agent) admit(c *net.UnixConn) *session {
-	uid, err := forward.UnixPeerUID(c)
+	uid, _, err := safesocket.Peer(c)
 	if err != nil || uid != os.Getuid() {
 		a.log.WithFields(logrus.Fields{"peer_uid": uid, "error": err}).Warn("refused connection from another user")
 		refuse(c, rpc.CodeUnauthorized, fmt.Sprintf("agent of uid %d refuses connections from uid %d", os.Getuid(), uid))
