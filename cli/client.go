@@ -91,7 +91,7 @@ func dialOrStart(c *cli.Context) (*rpc.Client, error) {
 		return nil, fmt.Errorf("no agent answered at %s and starting one failed: %w", socket, err)
 	}
 	if started {
-		fmt.Fprintf(c.App.ErrWriter, "rhizome: started agent pid %d on %s (add eval \"$(rhizome agent)\" to your shell profile)\n", v.PID, v.Socket)
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: started agent pid %d on %s (add eval \"$(rhizome agent)\" to your shell profile)\n", v.PID, socket)
 	}
 	// A fresh deadline: starting the agent may have used up the first one.
 	ctx, cancel = context.WithTimeout(c.Context, answerTimeout)
