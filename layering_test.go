@@ -13,15 +13,16 @@ import (
 // daemon and the simulated-forward child in its own binary.
 var allowedImports = map[string][]string{
 	"":                             {"cli"},
-	"rpc":                          {},
+	"rpc":                          {"rpc/safesocket"},
+	"rpc/safesocket":               {},
 	"proc":                         {},
 	"env":                          {"rpc"},
 	"forward":                      {"proc", "env", "forward/kube"},
 	"forward/kube":                 {"proc"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
-	"agent":                        {"rpc", "proc", "forward", "env"},
-	"cli":                          {"rpc", "env", "agent", "forward"},
+	"agent":                        {"rpc", "rpc/safesocket", "proc", "forward", "env"},
+	"cli":                          {"rpc", "rpc/safesocket", "env", "agent", "forward"},
 }
 
 // TestLayering fails when a package imports a rhizome package it should not, as `go list`

@@ -416,15 +416,16 @@ func TestLogfileFanout(t *testing.T) {
 			for line := range bytes.Lines(data) {
 				_, tail, _ := bytes.Cut(line, []byte("] pid="))
 				pid, err := strconv.Atoi(string(bytes.TrimSpace(tail)))
-				if err != nil || len(line) < 9 {
+				const head = len("2006-01-02 15:04:05 ")
+				if err != nil || len(line) < head {
 					t.Fatalf("logfile line %q is not in the seed format", line)
 				}
-				text := string(bytes.TrimSpace(line[9:bytes.LastIndex(line, []byte(" ["))]))
+				text := string(bytes.TrimSpace(line[head:bytes.LastIndex(line, []byte(" ["))]))
 				if !bytes.Contains(line, []byte(" ["+name+"] ")) || strings.HasPrefix(text, "subprocess ") {
 					continue // the agent's own lines and the process's events
 				}
-				// The clock aside, byte for byte what rpc.AppendLogLine makes.
-				if wantLine := rpc.AppendLogLine(nil, time.Time{}, strconv.Itoa(want), name, pid); !bytes.Equal(line[8:], wantLine[8:]) {
+				// The date and clock aside, byte for byte what rpc.AppendDatedLogLine makes.
+				if wantLine := rpc.AppendDatedLogLine(nil, time.Time{}, strconv.Itoa(want), name, pid); !bytes.Equal(line[head-1:], wantLine[len(wantLine)-len(line)+head-1:]) {
 					t.Fatalf("logfile line %q, want %q", line, wantLine)
 				}
 				want++

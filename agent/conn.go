@@ -13,15 +13,15 @@ import (
 	"github.com/sirupsen/logrus"
 	"github.com/sourcegraph/jsonrpc2"
 
-	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // admit checks the peer's uid and the connection limit, and returns the session that serves
 // the connection, or nil when it is refused. A refused peer gets one JSON-RPC error line
 // saying why before the connection closes, so socat users see it too.
 func (a *Agent) admit(c *net.UnixConn) *session {
-	uid, err := forward.UnixPeerUID(c)
+	uid, _, err := safesocket.Peer(c)
 	if err != nil || uid != os.Getuid() {
 		a.log.WithFields(logrus.Fields{"peer_uid": uid, "error": err}).Warn("refused connection from another user")
 		refuse(c, rpc.CodeUnauthorized, fmt.Sprintf("agent of uid %d refuses connections from uid %d", os.Getuid(), uid))
@@ -111,9 +111,10 @@ type session struct {
 	requests goroutines
 	pumps    goroutines
 
-	mu   sync.Mutex
-	subs map[int64]*subscription // guarded by mu
-	eof  bool                    // guarded by mu: the client's input ended
+	mu       sync.Mutex
+	subs     map[int64]*subscription       // guarded by mu
+	eof      bool                          // guarded by mu: the client's input ended
+	inFlight map[uint64]context.CancelFunc // guarded by mu: requests a cancel may give up
 }
 
 // Handle implements jsonrpc2.Handler, on the connection's read loop. Calls that answer at
@@ -130,9 +131,49 @@ func (s *session) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.R
 		// more than the call; subscribe and unsubscribe must take effect in the order read,
 		// before the client's EOF ends the subscriptions.
 		s.handle(ctx, conn, req, m)
-	case !s.requests.Go(func() { s.handle(ctx, conn, req, m) }):
-		s.reply(ctx, conn, req, nil, fmt.Errorf("%w: %s not served", rpc.ErrShuttingDown, req.Method))
+	default:
+		ctx, done := s.cancellable(ctx, req)
+		if !s.requests.Go(func() { defer done(); s.handle(ctx, conn, req, m) }) {
+			done()
+			s.reply(ctx, conn, req, nil, fmt.Errorf("%w: %s not served", rpc.ErrShuttingDown, req.Method))
+		}
 	}
+}
+
+// cancellable gives req a context that a cancel naming its id ends; done forgets it.
+func (s *session) cancellable(parent context.Context, req *jsonrpc2.Request) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(parent)
+	if req.Notif || req.ID.IsString {
+		return ctx, cancel
+	}
+	id := req.ID.Num
+	s.mu.Lock()
+	if s.inFlight == nil {
+		s.inFlight = map[uint64]context.CancelFunc{}
+	}
+	s.inFlight[id] = cancel
+	s.mu.Unlock()
+	return ctx, func() {
+		s.mu.Lock()
+		delete(s.inFlight, id)
+		s.mu.Unlock()
+		cancel()
+	}
+}
+
+// cancelRequest gives up the request named by params, if it is still in flight.
+func (s *session) cancelRequest(params *json.RawMessage) (rpc.Empty, error) {
+	var p rpc.CancelParams
+	if params == nil || json.Unmarshal(*params, &p) != nil {
+		return rpc.Empty{}, rpc.InvalidParams("cancel takes {\"id\": N}")
+	}
+	s.mu.Lock()
+	cancel := s.inFlight[p.ID]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return rpc.Empty{}, nil
 }
 
 func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request, m rpc.Method) {
@@ -157,6 +198,9 @@ func (s *session) handle(ctx context.Context, conn *jsonrpc2.Conn, req *jsonrpc2
 		sub.start(&s.pumps, conn)
 	case rpc.MethodUnsubscribe:
 		result, err := s.unsubscribe(req.Params)
+		s.reply(ctx, conn, req, result, err)
+	case rpc.MethodCancel:
+		result, err := s.cancelRequest(req.Params)
 		s.reply(ctx, conn, req, result, err)
 	default:
 		s.reply(ctx, conn, req, nil, fmt.Errorf("agent: connection method %s has no handler", m.Name))

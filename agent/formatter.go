@@ -12,10 +12,10 @@ import (
 )
 
 // lineFormatter renders the agent's own logrus entries in the same line format as children's
-// output, under the name "agent" (or the entry's "proc" field), followed by the other fields as
-// key=value:
+// output in the logfile (dated), under the name "agent" (or the entry's "proc" field), followed
+// by the other fields as key=value:
 //
-//	14:02:03 agent started                  [agent] pid=4242 socket=/run/user/1000/rhizome/agent.sock
+//	2026-12-05 14:02:03 agent started       [agent] pid=4242 socket=/run/user/1000/rhizome/agent.sock
 //
 // It must not log: it runs under logrus's lock.
 type lineFormatter struct{}
@@ -25,7 +25,7 @@ func (lineFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	if n, ok := e.Data["proc"].(string); ok {
 		name = n
 	}
-	b := rpc.AppendLogLine(make([]byte, 0, 128), e.Time, e.Message, name, os.Getpid())
+	b := rpc.AppendDatedLogLine(make([]byte, 0, 128), e.Time, e.Message, name, os.Getpid())
 	b = b[:len(b)-1]
 	keys := make([]string, 0, len(e.Data))
 	for k := range e.Data {

@@ -19,7 +19,8 @@ const DefaultLogMax = 10 << 20
 const reopenEvery = 5 * time.Second
 
 // logFile is the agent's logfile: children's lines (as a proc.Sink) and the agent's own events
-// (as logrus's io.Writer) go through it, so both share one lock and one line format. It is
+// (as logrus's io.Writer) go through it, so both share one lock and one line format, with the
+// date (rpc.AppendDatedLogLine): an agent runs for days. It is
 // capped in size and rotated. A write error never stops the agent: it is remembered, reported
 // by Warning, and the file is tried again later. Safe for concurrent use.
 type logFile struct {
@@ -37,7 +38,7 @@ type logFile struct {
 }
 
 func openLogFile(path string, max int64, tee io.Writer) *logFile {
-	l := &logFile{path: path, max: max, tee: tee}
+	l := &logFile{path: path, max: max, tee: tee, fmt: rpc.LogLineFormatter{Dated: true}}
 	l.mu.Lock()
 	l.openLocked()
 	l.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/proc"
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
 // TestLogfileRotates writes past the cap and checks the seed's format survives, the file never
@@ -34,7 +35,7 @@ func TestLogfileRotates(t *testing.T) {
 	if len(cur) > 4096 || len(old) > 4096 {
 		t.Errorf("sizes %d and %d, want both at most the 4096-byte cap", len(cur), len(old))
 	}
-	want := "22:46:06 0                              [sleeper] pid=93302\n"
+	want := string(rpc.AppendDatedLogLine(nil, at, "0", "sleeper", 93302)) // 2026-…-… 22:46:06 0 …
 	if first := strings.SplitAfter(string(cur), "\n")[0]; first != want {
 		t.Errorf("first line %q, want %q", first, want)
 	}

@@ -52,7 +52,7 @@ var badInputs = []struct {
 	{"no method", `{"jsonrpc":"2.0","id":7}`, "7", -32600, `invalid request: no "method" field`},
 	{"method not string", `{"jsonrpc":"2.0","id":11,"method":5}`, "11", -32600, `"method" must be a string`},
 	{"object id", `{"jsonrpc":"2.0","id":{"a":1},"method":"ps"}`, "null", -32600, "invalid request"},
-	{"unknown method", `{"jsonrpc":"2.0","id":2,"method":"launch"}`, "2", -32601, `unknown method "launch"; the agent serves: forward, logs, ps,`},
+	{"unknown method", `{"jsonrpc":"2.0","id":2,"method":"launch"}`, "2", -32601, `unknown method "launch"; the agent serves: cancel, forward, kube, logs, ps,`},
 	{"wrong type", `{"jsonrpc":"2.0","id":3,"method":"stop","params":{"target":5}}`, "3", -32602, `field "target" wants string, got number`},
 	{"positional params", `{"jsonrpc":"2.0","id":4,"method":"stop","params":["5"]}`, "4", -32602, "want a JSON object with named fields"},
 	{"unknown field", `{"jsonrpc":"2.0","id":5,"method":"ps","params":{"all":true}}`, "5", -32602, `unknown field "all"`},

@@ -18,6 +18,7 @@ func (a *Agent) Version(context.Context) (rpc.VersionResult, error) {
 	return rpc.VersionResult{
 		Version: a.cfg.Version, Protocol: rpc.ProtocolVersion, PID: os.Getpid(),
 		Socket: a.cfg.Socket, Logfile: a.cfg.LogFile, Started: a.started, Warnings: a.warnings(),
+		SimulatesAll: a.cfg.Simulate,
 	}, nil
 }
 

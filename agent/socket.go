@@ -10,10 +10,12 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
-// maxSocketPath is the longest path a Unix socket address can carry portably (sun_path).
-const maxSocketPath = 104
+// maxSocketPath is one more than the longest path a Unix socket address can carry portably.
+const maxSocketPath = safesocket.MaxPath
 
 // ErrAgentRunning means another agent holds the socket's lock.
 var ErrAgentRunning = errors.New("agent: another agent is running")
@@ -38,7 +40,7 @@ func listen(path string, strictDir bool) (*listener, error) {
 	if err := prepareDir(dir, strictDir); err != nil {
 		return nil, err
 	}
-	lock, err := takeLock(path + ".lock")
+	lock, err := takeLock(LockPath(path))
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +90,9 @@ func prepareDir(dir string, strict bool) error {
 	}
 	return nil
 }
+
+// LockPath is the lock file of the agent listening on socket. It holds the agent's pid.
+func LockPath(socket string) string { return socket + ".lock" }
 
 // takeLock holds an exclusive flock for the agent's lifetime. The kernel drops it when the
 // agent dies, even by kill -9, so a dead holder never blocks the next agent.

@@ -102,3 +102,112 @@ func readFile(t *testing.T, dir, name string) string {
 	}
 	return string(b)
 }
+
+// TestAgentQuotesSocketPathInShells gives `rhizome agent -a` a socket path full of what shells
+// treat specially (a quote, $, a backquote, a backslash, !, ;, *, a space) and evaluates its
+// output for real in each shell: the variable a child sees is the path, byte for byte, and no
+// shell ran anything the path spells.
+func TestAgentQuotesSocketPathInShells(t *testing.T) {
+	const odd = "q'd $HOME `touch pwned` \\z!w;*"
+	tests := []struct {
+		shell, script string
+	}{
+		{"sh", `eval "$(rhizome agent -s -a "$SOCK")"; printenv RHIZOME_SOCK > got`},
+		{"bash", `eval "$(rhizome agent -s -a "$SOCK")"; printenv RHIZOME_SOCK > got`},
+		{"zsh", `eval "$(rhizome agent -s -a "$SOCK")"; printenv RHIZOME_SOCK > got`},
+		{"tcsh", "eval `rhizome agent -c -a \"$SOCK\"`; printenv RHIZOME_SOCK > got"},
+		{"csh", "eval `rhizome agent -c -a \"$SOCK\"`; printenv RHIZOME_SOCK > got"},
+		{"fish", `rhizome agent --fish -a "$SOCK" | source; printenv RHIZOME_SOCK > got`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.shell, func(t *testing.T) {
+			t.Parallel()
+			shell := requireProgram(t, tt.shell)
+			u := newUser(t)
+			dir := filepath.Join(u.dir, odd)
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			sock := filepath.Join(dir, "a.sock")
+			u.setenv("SOCK", sock)
+			t.Cleanup(func() {
+				cmd := u.command(filepath.Join(binDir, "rhizome"), "agent", "-k", "-a", sock)
+				_ = cmd.Run()
+			})
+			out, err := u.command(shell, "-c", tt.script).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s -c %q: %v\n%s", tt.shell, tt.script, err, out)
+			}
+			if got := strings.TrimSuffix(readFile(t, u.home, "got"), "\n"); got != sock {
+				t.Errorf("after eval in %s, RHIZOME_SOCK = %q, want %q; the shell said:\n%s", tt.shell, got, sock, out)
+			}
+			if _, err := os.Stat(filepath.Join(u.home, "pwned")); err == nil {
+				t.Errorf("%s ran the command spelled in the socket path", tt.shell)
+			}
+		})
+	}
+}
+
+// TestAgentRefusesPathCshCannotCarry: csh's eval `…` joins words back with one space, so a run
+// of blanks cannot reach it intact; the path is refused, with nothing on stdout.
+func TestAgentRefusesPathCshCannotCarry(t *testing.T) {
+	u := newUser(t)
+	cmd := u.command(filepath.Join(binDir, "rhizome"), "agent", "-c", "-a", filepath.Join(u.dir, "a  b.sock"))
+	out, err := cmd.Output()
+	if err == nil || len(out) > 0 {
+		t.Fatalf("rhizome agent -c -a 'a  b.sock' = %q, %v; want a refusal and no output", out, err)
+	}
+}
+
+// TestProfileLinesInShells runs the README's profile lines, exactly, in the shells they are for,
+// with $SHELL naming another shell (as when bash reads .bashrc under a fish login): each must
+// export the agent's variables in its own syntax and print nothing, as every new shell and tmux
+// pane would show it.
+func TestProfileLinesInShells(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{} // the README's line for each family
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, `eval "$(rhizome agent`):
+			lines["sh"] = line
+		case strings.HasPrefix(line, "rhizome agent --fish"):
+			lines["fish"] = line
+		case strings.HasPrefix(line, "eval `rhizome agent"):
+			lines["csh"] = line
+		}
+	}
+	tests := []struct{ shell, family, SHELL string }{
+		{"bash", "sh", "fish"},
+		{"zsh", "sh", "tcsh"},
+		{"fish", "fish", "bash"},
+		{"tcsh", "csh", "zsh"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.shell, func(t *testing.T) {
+			t.Parallel()
+			line := lines[tt.family]
+			if line == "" {
+				t.Fatalf("README.md has no profile line for %s", tt.family)
+			}
+			shell := requireProgram(t, tt.shell)
+			u := newUser(t)
+			u.setenv("SHELL", requireProgram(t, tt.SHELL))
+			script := line + "; env > vars"
+			out, err := u.command(shell, "-c", script).CombinedOutput()
+			if err != nil || len(out) > 0 {
+				t.Fatalf("%s -c %q with SHELL=%s: %v, printed %q; want nothing printed", tt.shell, script, tt.SHELL, err, out)
+			}
+			a, ok := u.agent()
+			if !ok {
+				t.Fatal("no agent answers after the profile line")
+			}
+			want := []string{"RHIZOME_AGENT_PID=" + strconv.Itoa(a.PID), "RHIZOME_SOCK=" + u.socket()}
+			if got := agentVars(readFile(t, u.home, "vars")); !slices.Equal(got, want) {
+				t.Errorf("after the profile line, a child of %s sees %q, want %q", tt.shell, got, want)
+			}
+		})
+	}
+}

@@ -10,10 +10,16 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/rhizome-dev/rhizome/env"
 )
 
+// agentSocketFlag names the global flag that chooses the agent's socket.
+const agentSocketFlag = "agent-socket"
+
 // Version is the binary's version, stamped at build time with
-// -ldflags "-X github.com/rhizome-dev/rhizome/cli.Version=…".
+// -ldflags "-X github.com/rhizome-dev/rhizome/cli.Version=…". Unstamped (go install …@latest
+// sets no ldflags), binaryVersion reads it from the build info instead.
 var Version = "dev"
 
 // Exit codes.
@@ -43,9 +49,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// urfave/cli returns nil after this hook, so the error is made here, for exit code 2.
 	app.CommandNotFound = func(_ *cli.Context, name string) { unknownCommand = name }
 	app.Setup()
-	err := app.RunContext(ctx, flagsFirst(app, args))
+	err := app.RunContext(ctx, flagsFirst(app, helpWords(args)))
 	if unknownCommand != "" {
-		err = usageErrorf("unknown command %q (see rhizome --help)", unknownCommand)
+		did := ""
+		if near := env.Closest(unknownCommand, commandNames(app)); near != "" {
+			did = fmt.Sprintf(": did you mean %q?", near)
+		}
+		err = usageErrorf("unknown command %q%s (see rhizome --help)", unknownCommand, did)
 	}
 	if err == nil {
 		return exitOK
@@ -54,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return int(exit)
 	}
-	fmt.Fprintf(stderr, "rhizome: %v\n", err)
+	fmt.Fprintf(stderr, "rhizome: %s\n", withoutPackagePrefix(agentHint(err).Error()))
 	var usage usageError
 	if errors.As(err, &usage) {
 		return exitUsage
@@ -71,16 +81,19 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:            "rhizome",
 		Usage:           "always-working local access to databases behind Kubernetes",
-		Version:         Version,
+		Version:         binaryVersion(),
 		Writer:          stdout,
 		ErrWriter:       stderr,
 		HideHelpCommand: true,
 		Suggest:         true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{
-				Name:    "socket",
-				Usage:   "agent socket to talk to (default: $XDG_RUNTIME_DIR/rhizome/agent.sock)",
-				EnvVars: []string{"RHIZOME_SOCK"},
+				Name: agentSocketFlag,
+				// --socket is the old spelling, still taken where it is not forward's own
+				// --socket (which prints the forward's socket).
+				Aliases: []string{"socket"},
+				Usage:   "the agent's `SOCKET` to talk to (default: $XDG_RUNTIME_DIR/rhizome/agent.sock)",
+				EnvVars: []string{env.VarSock},
 			},
 		},
 		Commands: []*cli.Command{
@@ -101,17 +114,17 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 		// Errors are reported by Run; urfave/cli would otherwise os.Exit on some of them.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError:   onUsageError,
+	}
+	app.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return flagError(nil, app.Flags, nil, err)
 	}
 	for _, c := range app.Commands {
 		// A mistyped flag gets one line saying so, not the command's whole help page.
-		c.OnUsageError = onUsageError
+		c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+			return flagError(c, c.Flags, app.Flags, err)
+		}
 	}
 	return app
-}
-
-func onUsageError(_ *cli.Context, err error, _ bool) error {
-	return usageError{fmt.Errorf("%w (see --help)", err)}
 }
 
 // extraArg reports the first of a command's arguments beyond the n it takes, by its word.

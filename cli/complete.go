@@ -129,7 +129,9 @@ func describedCompletions(ctx context.Context, app *cli.App, words []string) []s
 	case len(global.args) == 0:
 		var names []string
 		for _, c := range app.VisibleCommands() {
-			names = append(names, c.Names()...)
+			for _, n := range c.Names() {
+				names = append(names, n+describeSep+c.Usage)
+			}
 		}
 		return withPrefix(names, cur)
 	}
@@ -148,9 +150,9 @@ func describedCompletions(ctx context.Context, app *cli.App, words []string) []s
 	if complete == nil {
 		return nil
 	}
-	var socket string // --socket, when the command line gives it
+	var socket string // --agent-socket, when the command line gives it
 	for _, r := range []readResult{global, own} {
-		if v, ok := r.values["socket"]; ok {
+		if v, ok := r.values[agentSocketFlag]; ok {
 			socket = v
 		}
 	}
@@ -185,20 +187,26 @@ func findCommand(commands []*cli.Command, name string) *cli.Command {
 	return nil
 }
 
-// flagNames spells flags as a person types them: -x for one letter, --name otherwise.
+// flagNames spells flags as a person types them, -x for one letter, --name otherwise, each
+// with describeSep and what it does.
 func flagNames(flags []cli.Flag, withHelp bool) []string {
 	var out []string
 	for _, f := range flags {
+		usage := ""
+		if d, ok := f.(cli.DocGenerationFlag); ok {
+			usage = strings.ReplaceAll(d.GetUsage(), "`", "")
+		}
 		for _, n := range f.Names() {
-			out = append(out, dashed(n))
+			out = append(out, dashed(n)+describeSep+usage)
 		}
 	}
 	if withHelp && findFlag(flags, "help") == nil {
-		out = append(out, "--help", "-h")
+		out = append(out, "--help"+describeSep+"show help", "-h"+describeSep+"show help")
 	}
 	return out
 }
 
+// dashed spells a flag as it is typed: -n, --lines.
 func dashed(name string) string {
 	if len(name) == 1 {
 		return "-" + name

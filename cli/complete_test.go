@@ -71,7 +71,7 @@ environment na-prod
 		{name: "no words at all", words: nil, want: commands},
 		{name: "command prefix", words: []string{"s"}, want: []string{"sleeper", "stop", "status"}},
 		{name: "hidden commands stay hidden", words: []string{"_"}},
-		{name: "global flags", words: []string{"--"}, want: []string{"--socket", "--help", "--version"}},
+		{name: "global flags", words: []string{"--"}, want: []string{"--agent-socket", "--socket", "--help", "--version"}},
 		{name: "global flag value", words: []string{"--socket", ""}},
 		{name: "command after a global flag", words: []string{"--socket", "/x.sock", "forw"}, want: []string{"forward"}},
 		{name: "unknown command", words: []string{"nope", ""}},

@@ -110,6 +110,11 @@ func TestCompletionInShells(t *testing.T) {
 			complete("rhizome forward eu-", "rhizome forward eu-prod")     // from the user's config
 			complete("rhizome forward eu le", "rhizome forward eu ledger") // by the alias
 
+			// After --, the command line is the command's: a command name, then its files.
+			writeFile(t, filepath.Join(u.home, "unique-file.txt"), "x")
+			complete("rhizome forward --exec na-prod bookkeeper -- setpri", "rhizome forward --exec na-prod bookkeeper -- setpriv")
+			complete("rhizome forward --exec na-prod bookkeeper -- cat "+u.home+"/uniq", "rhizome forward --exec na-prod bookkeeper -- cat "+u.home+"/unique-file.txt")
+
 			// With no agent, Tab after stop offers nothing, prints nothing and starts nothing;
 			// what is typed next lands right after.
 			term.typeText("rhizome stop ")
@@ -176,6 +181,32 @@ func TestCompletionShowsEngine(t *testing.T) {
 				}
 			}
 			t.Errorf("Tab after rhizome forward eu did not list the databases with their engines; the screen:\n%s", screen)
+		})
+	}
+}
+
+// TestCompletionShowsFlagDescriptions: zsh and fish list each flag beside what it does.
+func TestCompletionShowsFlagDescriptions(t *testing.T) {
+	for _, sh := range interactiveShells {
+		if strings.HasPrefix(sh.name, "bash") {
+			continue // bash lists bare words
+		}
+		t.Run(sh.name, func(t *testing.T) {
+			t.Parallel()
+			requireProgram(t, strings.Fields(sh.name)[0])
+			u := newUser(t)
+			term := startTerminal(t, u, sh.setup(t, u)...)
+			term.waitPrompt(sh.prompt, "")
+			term.typeText("rhizome ps --")
+			term.press("Tab")
+			var screen string
+			for deadline := time.Now().Add(screenTimeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if screen = term.screen(); strings.Contains(screen, "print JSON instead of the table") &&
+					strings.Contains(screen, "print whole rows") {
+					return
+				}
+			}
+			t.Errorf("Tab after rhizome ps -- did not list the flags with what they do; the screen:\n%s", screen)
 		})
 	}
 }

@@ -9,12 +9,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/rpc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // readyFD is the descriptor on which a daemon started by startDaemon reports "ready PID" or
@@ -28,11 +31,15 @@ const startTimeout = 15 * time.Second
 // callers (several shells opening at once) serialise on a start lock next to the socket, and
 // the loser of the race finds the winner's agent, so exactly one agent results.
 func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, started bool, err error) {
-	if v, err := queryAgent(ctx, socket); err == nil {
-		return v, false, nil
+	if v, err := queryAgent(ctx, socket); !errors.Is(err, rpc.ErrNoAgent) {
+		return v, false, err // the agent, or a reason not to start one (a socket not ours to trust)
 	}
 	if err := os.MkdirAll(filepath.Dir(socket), 0o700); err != nil {
 		return v, false, fmt.Errorf("creating socket directory: %w", err)
+	}
+	// Checked again now that it exists: the start lock is created in it.
+	if err := safesocket.CheckSocket(socket); err != nil {
+		return v, false, err
 	}
 	lock, err := os.OpenFile(socket+".start", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -42,8 +49,8 @@ func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, start
 	if err := lockWithin(lock, startTimeout); err != nil {
 		return v, false, err
 	}
-	if v, err := queryAgent(ctx, socket); err == nil {
-		return v, false, nil // another shell started it while we waited
+	if v, err := queryAgent(ctx, socket); !errors.Is(err, rpc.ErrNoAgent) {
+		return v, false, err // another shell started it while we waited
 	}
 	pid, err := startDaemon(socket)
 	if err != nil {
@@ -78,7 +85,7 @@ func lockWithin(f *os.File, timeout time.Duration) error {
 
 // queryAgent asks the agent at socket who it is.
 func queryAgent(ctx context.Context, socket string) (rpc.VersionResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, answerTimeout)
 	defer cancel()
 	c, err := rpc.Dial(ctx, socket)
 	if err != nil {
@@ -103,6 +110,7 @@ func startDaemon(socket string) (int, error) {
 	cmd := exec.Command(exe, "agent", "--daemon", "-a", socket)
 	cmd.ExtraFiles = []*os.File{w} // becomes readyFD
 	cmd.Dir = "/"
+	cmd.Env = agentEnviron(os.Environ())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -131,6 +139,15 @@ func startDaemon(socket string) (int, error) {
 		return 0, readErr
 	}
 	return 0, fmt.Errorf("agent pid %d exited while starting: %v", pid, <-exited)
+}
+
+// agentEnviron is the environment of an agent started for a client: the client's, without
+// RHIZOME_SIMULATE. A client simulates by asking (env.ForwardParams sends it per request); an
+// agent that inherited it would simulate every later forward, asked for real or not.
+func agentEnviron(environ []string) []string {
+	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool {
+		return strings.HasPrefix(kv, env.VarSimulate+"=")
+	})
 }
 
 // reportReady tells the starter, through readyFD, that the daemon listens (err == nil) or why

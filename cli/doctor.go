@@ -17,13 +17,15 @@ func doctorCommand() *cli.Command {
 		Description: `Checks that kubectl is there, the config parses (and lists each environment's databases
 with their engine and port), each environment's kube context is in the kubeconfig, its
 credentials may port-forward and exec in its namespace, its deployment exists, the socket
-directory is private, and the agent answers and runs this rhizome. Exits 1 when a check fails.
+directory is private, the agent answers and runs this rhizome, and what the agent itself would
+run: its kubectl, and each context's credential plugin on its own PATH. Exits 1 when a check
+fails.
 No check waits long on a cluster that does not answer.
 
    rhizome doctor           # every environment
    rhizome doctor na-prod   # one environment
    rhizome doctor --json`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print the checks as JSON")},
 		Action: runDoctor,
 	}
 }
@@ -65,6 +67,9 @@ func runDoctor(c *cli.Context) error {
 	checks = append(checks, checkSocketDir(socket))
 	ac, skew := checkAgent(ctx, socket)
 	checks = append(checks, ac)
+	if ac.OK {
+		checks = append(checks, agentKubeChecks(ctx, socket, envs)...)
+	}
 	if skew != "" {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: %s\n", skew)
 	}

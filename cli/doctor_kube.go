@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
 // The bounds of one kubectl check: kubectl's own timeout on each request to the API server,
@@ -66,12 +68,65 @@ func kubeChecks(ctx context.Context, envs []*env.Environment) []check {
 	}
 	for i, e := range envs {
 		if !slices.Contains(contexts, e.Context) {
+			if len(contexts) == 0 && !kubeconfigExists() {
+				checks = append(checks, failed(e.Name+" context", env.ContextHint(e.Context),
+					"%q is not in the kubeconfig: there is no kubeconfig file (%s)", e.Context, env.ClientKubeconfig()))
+				continue
+			}
 			checks = append(checks, failed(e.Name+" context", env.ContextHint(e.Context),
 				"%q is not in the kubeconfig (it has: %s)", e.Context, listOrNone(contexts)))
 			continue
 		}
 		checks = append(checks, passed(e.Name+" context", "%s is in the kubeconfig", e.Context))
 		checks = append(checks, apiChecks[i]...)
+	}
+	return checks
+}
+
+// kubeconfigExists reports whether any file of the kubeconfig kubectl reads here exists.
+func kubeconfigExists() bool {
+	for _, p := range filepath.SplitList(env.ClientKubeconfig()) {
+		if _, err := os.Stat(p); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// agentRestartFix is what to do when the agent's own environment lacks what the shell has.
+const agentRestartFix = "give the agent's environment what your shell has (RHIZOME_KUBECTL, PATH: in its systemd unit or launchd plist, or restart it from this shell: " + restartAgent + ")"
+
+// agentKubeChecks asks the running agent what it would run for each environment's forward,
+// from its own environment: its kubectl, and the context's credential plugin on its PATH. A
+// service manager's PATH is not the shell's, so the shell's checks above do not tell.
+func agentKubeChecks(ctx context.Context, socket string, envs []*env.Environment) []check {
+	ctx, cancel := context.WithTimeout(ctx, kubeCheckTimeout+answerTimeout)
+	defer cancel()
+	client, err := rpc.Dial(ctx, socket)
+	if err != nil {
+		return nil // checkAgent has said why
+	}
+	defer client.Close()
+	var checks []check
+	for i, e := range envs {
+		r, err := client.Kube(ctx, rpc.KubeParams{Kubeconfig: env.ClientKubeconfig(), Context: e.Context})
+		if err != nil {
+			return append(checks, failed("agent kubectl", restartAgent, "the agent could not say: %v", err))
+		}
+		if i == 0 {
+			if r.KubectlError != "" {
+				return append(checks, failed("agent kubectl", agentRestartFix, "the agent (pid %d) finds none: %s", client.PID(), withoutPackagePrefix(r.KubectlError)))
+			}
+			checks = append(checks, passed("agent kubectl", "the agent runs %s", r.Kubectl))
+		}
+		switch {
+		case r.Plugin == "":
+		case r.PluginError != "":
+			checks = append(checks, failed(e.Name+" credential plugin", agentRestartFix,
+				"the agent cannot run %s, which the credentials of %s need: %s (its PATH: %s)", r.Plugin, e.Context, r.PluginError, r.Path))
+		default:
+			checks = append(checks, passed(e.Name+" credential plugin", "the agent runs %s", r.PluginPath))
+		}
 	}
 	return checks
 }

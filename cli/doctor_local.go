@@ -95,11 +95,15 @@ func checkAgent(ctx context.Context, socket string) (c check, skew string) {
 	if err != nil {
 		return failed(name, restartAgent, "the agent at %s: %v", socket, err), ""
 	}
-	if v.Version != Version || v.Protocol != rpc.ProtocolVersion {
+	if v.Version != binaryVersion() || v.Protocol != rpc.ProtocolVersion {
 		skew = fmt.Sprintf("agent pid %d runs rhizome %s (protocol %d), this is rhizome %s (protocol %d): restart it with %s",
-			v.PID, v.Version, v.Protocol, Version, rpc.ProtocolVersion, restartAgent)
+			v.PID, v.Version, v.Protocol, binaryVersion(), rpc.ProtocolVersion, restartAgent)
 		return failed(name, restartAgent, "pid %d runs rhizome %s (protocol %d), this is rhizome %s (protocol %d)",
-			v.PID, v.Version, v.Protocol, Version, rpc.ProtocolVersion), skew
+			v.PID, v.Version, v.Protocol, binaryVersion(), rpc.ProtocolVersion), skew
+	}
+	if v.SimulatesAll {
+		return failed(name, restartAgent,
+			"pid %d on %s simulates every forward (it was started with %s=true): no forward of it reaches a database", v.PID, socket, env.VarSimulate), ""
 	}
 	return passed(name, "pid %d on %s runs this rhizome (%s, protocol %d)", v.PID, v.Socket, v.Version, v.Protocol), ""
 }

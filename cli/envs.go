@@ -2,8 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -19,7 +19,7 @@ func envsCommand() *cli.Command {
 
    rhizome envs
    rhizome envs --json`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print JSON instead of the table"), wideFlag()},
 		Action: runEnvs,
 	}
 }
@@ -65,15 +65,14 @@ func runEnvs(c *cli.Context) error {
 		}
 		return writeJSON(c.App.Writer, out)
 	}
-	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tDATABASE\tPORT\tINSTANCE\tCONTEXT\tSOURCE")
+	t := table{header: []string{"ENV", "DATABASE", "PORT", "INSTANCE", "CONTEXT", "SOURCE"}, shrink: []int{3, 4, 5}, fromStart: []int{5}}
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), db.LocalPort, withPodPort(db.Instance, db.PodPort), e.Context, db.Source)
+			t.add(withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), strconv.Itoa(db.LocalPort), withPodPort(db.Instance, db.PodPort), e.Context, db.Source)
 		}
 	}
-	return tw.Flush()
+	return t.write(c.App.Writer, screenWidth(c, c.App.Writer))
 }
 
 // withEngine marks a database of an engine other than the default, in brackets: the table

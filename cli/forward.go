@@ -8,10 +8,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -27,7 +29,7 @@ restarts and dropped connections. Asking again returns the same forward.
    rhizome forward na-prod bookkeeper              # mysql://127.0.0.1:3306
    rhizome forward --json na-prod bookkeeper       # the handle as JSON
    rhizome forward --port 3310 na-prod bookkeeper  # this port or an error
-   rhizome forward --exec na-prod bookkeeper -- mysql -h 127.0.0.1 -P '$MYSQL_TCP_PORT'
+   rhizome forward --exec na-prod bookkeeper -- sh -c 'mysql -h 127.0.0.1 -P "$MYSQL_TCP_PORT"'
    rhizome forward --exec eu-prod ledger -- psql   # a postgres database: PGHOST, PGPORT
    mysql -S "$(rhizome forward --socket na-prod bookkeeper)"  # the private Unix socket
    psql -h "$(rhizome forward --socket eu-prod ledger)"       # postgres: the socket's directory
@@ -51,14 +53,14 @@ when that is not 5432.
 With RHIZOME_SIMULATE=true no cluster is needed: a simulated forward answers as the database's
 engine would on its first step.`,
 		Flags: []cli.Flag{
-			jsonFlag(),
-			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)"},
+			jsonFlag("print the handle as JSON (not with --socket or --exec)"),
+			&cli.IntFlag{Name: "port", Usage: "pin the local `PORT` (an error when it is busy)", DefaultText: "the database's port, or the next free one"},
 			&cli.BoolFlag{Name: "exec", Usage: "run the command after -- with DATABASE_URL and the engine's variables (MYSQL_TCP_PORT, PGPORT, …) set"},
 			&cli.BoolFlag{Name: "socket", Usage: "print the path of the forward's private Unix socket (postgres: its directory, for psql -h) instead of the handle"},
-			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)"},
-			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)"},
-			&cli.DurationFlag{Name: "connect-wait", Usage: "how long a connection waits while the forward reconnects (`DURATION`, default 30s)"},
-			&cli.DurationFlag{Name: "wait", Usage: "how long to wait for the forward to be ready (`DURATION`, default 60s)"},
+			&cli.DurationFlag{Name: "idle-timeout", Usage: "stop the forward after `DURATION` with no open connection (0: never)", DefaultText: "the environment's idle-timeout, else never"},
+			&cli.DurationFlag{Name: "max-age", Usage: "stop the forward `DURATION` after it started, used or not (0: never)", DefaultText: "the environment's max-age, else never"},
+			&cli.DurationFlag{Name: "connect-wait", Usage: "how long a connection waits while the forward reconnects, up to `DURATION`", DefaultText: "the environment's connect-wait, else " + seconds(forward.DefaultConnectWait)},
+			&cli.DurationFlag{Name: "wait", Usage: "how long to wait for the forward to be ready, up to `DURATION`", DefaultText: seconds(forward.DefaultWait)},
 		},
 		Action: runForward,
 	}
@@ -88,6 +90,9 @@ func runForward(c *cli.Context) error {
 	if len(args) != 2 {
 		return usageErrorf("forward takes ENV DB (see rhizome envs)")
 	}
+	if c.Bool("json") && (c.Bool("socket") || c.Bool("exec")) {
+		return usageErrorf("--json prints the handle; --socket prints a path and --exec runs a command: choose one")
+	}
 	catalog, err := env.Load()
 	if err != nil {
 		return err
@@ -112,14 +117,35 @@ func runForward(c *cli.Context) error {
 	}
 	defer client.Close()
 
+	if err := answers(c, client); err != nil {
+		return err
+	}
+	// The agent answers once the forward is ready or --wait is over; a hung agent, never.
+	wait := time.Duration(p.Wait)
+	if wait == 0 {
+		wait = forward.DefaultWait
+	}
+	ctx, cancel := context.WithTimeout(c.Context, wait+answerTimeout)
+	defer cancel()
+	// Ctrl-C gives the request up at the agent too: a first start that no one else waits
+	// for then stops, instead of retrying for the rest of --wait.
+	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 	stopProgress := showProgress(c, client, p.Name)
-	h, err := client.Forward(c.Context, p)
+	h, err := client.Forward(ctx, p)
 	stopProgress()
+	if errors.Is(ctx.Err(), context.Canceled) && c.Context.Err() == nil {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: interrupted: stopped waiting for %s (a first start stops when no one else waits for it)\n", p.Name)
+		return exitCode(130)
+	}
 	if err != nil {
 		return forwardHint(err)
 	}
 	if h.Moved {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: port %d was busy; %s/%s is on port %d\n", db.LocalPort, e.Name, db.Name, h.LocalPort)
+	}
+	if h.Simulated {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: %s/%s (simulated): no cluster or database behind it; a client gets the engine's first answer only%s\n", e.Name, db.Name, simulatedWhy(c))
 	}
 	if h.UnixSocketError != "" {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: no Unix socket for %s/%s: %s\n", e.Name, db.Name, h.UnixSocketError)
@@ -135,6 +161,17 @@ func runForward(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, h.ConnectionString)
 	return nil
+}
+
+// seconds spells a default duration as people write it: 60s, not 1m0s.
+func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int(d.Seconds())) }
+
+// simulatedWhy says why a handle is simulated when the client did not ask for it.
+func simulatedWhy(c *cli.Context) string {
+	if env.SimulateRequested() {
+		return ""
+	}
+	return "; the agent simulates every forward (it was started with " + env.VarSimulate + "=true): restart it without to forward for real"
 }
 
 // durationFlags puts --idle-timeout, --max-age, --connect-wait and --wait, where given, over

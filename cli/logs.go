@@ -21,7 +21,7 @@ func logsCommand() *cli.Command {
    rhizome logs -f             # then keep printing new lines until interrupted`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "follow", Aliases: []string{"f"}, Usage: "keep printing new lines as they come"},
-			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Value: 100, Usage: "how many recent lines to print"},
+			&cli.IntFlag{Name: "lines", Aliases: []string{"n"}, Value: 100, Usage: "print the last `N` lines"},
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object per line"},
 		},
 		Action: runLogs,
@@ -43,16 +43,19 @@ func runLogs(c *cli.Context) error {
 	defer client.Close()
 	print := lineWriter(c.App.Writer, c.Bool("json"))
 
+	ctx, cancel := answerContext(c)
+	defer cancel()
 	var sub *rpc.Subscription
 	if c.Bool("follow") {
-		// Subscribe first, then read the backlog, so no line falls between the two.
-		if sub, err = client.Subscribe(c.Context, rpc.SubscribeParams{Target: target}); err != nil {
+		// Subscribe first, then read the backlog, so no line falls between the two. The
+		// subscription outlives ctx, which bounds only the agent's answer.
+		if sub, err = client.Subscribe(ctx, rpc.SubscribeParams{Target: target}); err != nil {
 			return err
 		}
 	}
 	var backlog []rpc.LogLine
 	if n := c.Int("lines"); n > 0 {
-		r, err := client.Logs(c.Context, rpc.LogsParams{Target: target, Lines: n})
+		r, err := client.Logs(ctx, rpc.LogsParams{Target: target, Lines: n})
 		if err != nil && (sub == nil || !errors.Is(err, rpc.ErrNotFound)) {
 			return err
 		}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -18,7 +17,7 @@ func showProgress(c *cli.Context, client *rpc.Client, name string) (stop func())
 	if !ok || !isTerminal(f) {
 		return func() {}
 	}
-	ctx, cancel := context.WithCancel(c.Context)
+	ctx, cancel := answerContext(c)
 	sub, err := client.Subscribe(ctx, rpc.SubscribeParams{Target: name})
 	if err != nil {
 		cancel()

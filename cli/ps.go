@@ -6,7 +6,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -23,15 +22,17 @@ func psCommand() *cli.Command {
    rhizome ps -w         # the table, then one line per state change until interrupted
    rhizome ps -w --json  # one JSON object per process, then one per state change`,
 		Flags: []cli.Flag{
-			jsonFlag(),
+			jsonFlag("print JSON instead of the table"),
+			wideFlag(),
 			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "then print each state change as it happens, until interrupted"},
 		},
 		Action: runPs,
 	}
 }
 
-func jsonFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "json", Usage: "print JSON instead of a table"}
+// jsonFlag is --json; usage says what it prints as JSON, in place of what.
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: usage, DisableDefaultText: true}
 }
 
 func runPs(c *cli.Context) error {
@@ -46,7 +47,9 @@ func runPs(c *cli.Context) error {
 	if c.Bool("watch") {
 		return watchPs(c, client)
 	}
-	r, err := client.Ps(c.Context)
+	ctx, cancel := answerContext(c)
+	defer cancel()
+	r, err := client.Ps(ctx)
 	if err != nil {
 		return err
 	}
@@ -56,21 +59,21 @@ func runPs(c *cli.Context) error {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: %s\n", w)
 	}
-	printPsTable(c.App.Writer, r.Running, time.Now())
+	printPsTable(c.App.Writer, r.Running, time.Now(), screenWidth(c, c.App.Writer))
 	return nil
 }
 
-func printPsTable(w io.Writer, procs []rpc.Process, now time.Time) {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tNAME\tSTATE\tENGINE\tUPTIME\tRESTARTS\tDETAIL")
+// printPsTable prints the ps table, fitted to width columns (0: no limit).
+func printPsTable(w io.Writer, procs []rpc.Process, now time.Time, width int) {
+	t := table{header: []string{"PID", "NAME", "STATE", "ENGINE", "UPTIME", "RESTARTS", "DETAIL"}, shrink: []int{1, 6}, label: 1}
 	for _, p := range procs {
 		engine := "-"
 		if p.Handle != nil && p.Handle.Engine != "" {
 			engine = p.Handle.Engine
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", pidColumn(p), p.Name, p.State, engine, uptimeColumn(p, now), p.Restarts, processDetail(p, now))
+		t.add(pidColumn(p), p.Name, p.State, engine, uptimeColumn(p, now), strconv.Itoa(p.Restarts), processDetail(p, now))
 	}
-	tw.Flush()
+	_ = t.write(w, width)
 }
 
 // pidColumn is the current child's pid, or "-" while no process runs.
@@ -94,7 +97,7 @@ func uptimeColumn(p rpc.Process, now time.Time) string {
 func processDetail(p rpc.Process, now time.Time) string {
 	why := oneLine(p.Reason)
 	if p.Fix != "" {
-		why = p.Fix // what to do matters more than kubectl's words, which ps --json and logs keep
+		why += fixMark + p.Fix // cut to the terminal's width, the reason gives way, not the fix
 	}
 	switch {
 	case p.NextRestart != nil:

@@ -15,11 +15,13 @@ import (
 // line per state change until interrupted or the agent goes away.
 func watchPs(c *cli.Context, client *rpc.Client) error {
 	// Watch first, then list, so no change falls between the two.
-	w, err := client.Watch(c.Context)
+	ctx, cancel := answerContext(c)
+	defer cancel()
+	w, err := client.Watch(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := client.Ps(c.Context)
+	r, err := client.Ps(ctx)
 	if err != nil {
 		return err
 	}
@@ -33,7 +35,7 @@ func watchPs(c *cli.Context, client *rpc.Client) error {
 		for _, warning := range r.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: %s\n", warning)
 		}
-		printPsTable(c.App.Writer, r.Running, now)
+		printPsTable(c.App.Writer, r.Running, now, screenWidth(c, c.App.Writer))
 	}
 	for {
 		select {

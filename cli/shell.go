@@ -46,7 +46,7 @@ func printAgentVars(w io.Writer, sh shellSyntax, socket string, pid int, quiet b
 }
 
 func setVar(w io.Writer, sh shellSyntax, name, value string) {
-	q := shellQuote(value)
+	q := shellQuote(sh, value)
 	switch sh {
 	case cshSyntax:
 		fmt.Fprintf(w, "setenv %s %s;\n", name, q)
@@ -74,10 +74,11 @@ func printUnsetVars(w io.Writer, sh shellSyntax, pid int, quiet bool) {
 	}
 }
 
-// shellQuote leaves plain paths alone, as ssh-agent prints them, and single-quotes anything
-// else. Single quotes mean the same in sh, csh and fish for strings without quotes or
-// backslashes, which is all a socket path of ours can hold once validated.
-func shellQuote(s string) string {
+// shellQuote quotes s for sh, csh or fish. Plain paths stay as they are, as ssh-agent prints
+// them; anything else is single-quoted, with what each shell treats specially inside single
+// quotes escaped: a quote everywhere, a backslash in fish, a history ! in csh.
+// checkPrintablePath has refused what no quoting can carry.
+func shellQuote(sh shellSyntax, s string) string {
 	safe := s != ""
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@%,", r)) {
@@ -88,13 +89,27 @@ func shellQuote(s string) string {
 	if safe {
 		return s
 	}
+	switch sh {
+	case fishSyntax:
+		s = strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
+	case cshSyntax:
+		s = strings.NewReplacer(`'`, `'\''`, `!`, `\!`).Replace(s)
+	default:
+		s = strings.ReplaceAll(s, `'`, `'\''`)
+	}
 	return "'" + s + "'"
 }
 
-// checkPrintablePath refuses socket paths that no shell could be given safely.
-func checkPrintablePath(p string) error {
-	if strings.ContainsAny(p, "'\\\n\r\x00!$`") {
-		return usageErrorf("socket path %q has characters the shell lines cannot carry safely: choose another with -a", p)
+// checkPrintablePath refuses socket paths that a shell cannot be given intact: control
+// characters (a newline ends a line of csh), and for csh a backslash before a ! or a run of
+// blanks, which csh's eval `…` joins back with single spaces.
+func checkPrintablePath(sh shellSyntax, p string) error {
+	bad := strings.ContainsFunc(p, func(r rune) bool { return r < ' ' || r == 0x7f })
+	if sh == cshSyntax {
+		bad = bad || strings.Contains(p, `\!`) || strings.Contains(p, "  ")
+	}
+	if bad {
+		return usageErrorf("socket path %q has characters the shell lines cannot carry intact: choose another with -a", p)
 	}
 	return nil
 }

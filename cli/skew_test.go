@@ -1,8 +1,10 @@
 package cli_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,63 @@ func TestVersionSkew(t *testing.T) {
 	cmd.Stderr = &stderr
 	if _, err := cmd.Output(); err != nil || stderr.Len() != 0 {
 		t.Errorf("rhizome agent beside its own agent: %v, stderr %q, want silence", err, stderr.String())
+	}
+}
+
+// TestVersionWithoutLdflags builds rhizome as `go install …@latest` or a plain `go build` in a
+// checkout does, with no -ldflags: the version comes from the build info (the module's
+// version, here the pseudo-version of the commit), with +dirty for uncommitted changes, so the
+// skew check never compares "dev" with "dev".
+func TestVersionWithoutLdflags(t *testing.T) {
+	git := requireProgram(t, "git")
+	files, err := exec.Command(git, "-C", "..", "ls-files", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	repo := t.TempDir()
+	for _, f := range strings.Fields(string(files)) {
+		data, err := os.ReadFile(filepath.Join("..", f))
+		if err != nil {
+			continue // deleted in the work tree
+		}
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(repo, f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = repo
+		cmd.Env = append(os.Environ(), "GOFLAGS=-buildvcs=true", "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run(git, "init", "-q")
+	run(git, "add", "-A")
+	run(git, "commit", "-qm", "release")
+	bin := filepath.Join(repo, "rhizome-built")
+	for _, tt := range []struct {
+		name string
+		want *regexp.Regexp
+	}{
+		{"clean", regexp.MustCompile(`^rhizome v0\.0\.0-\d{14}-[0-9a-f]{12} \(protocol \d+\)$`)},
+		{"dirty", regexp.MustCompile(`^rhizome v0\.0\.0-\d{14}-[0-9a-f]{12}\+dirty \(protocol \d+\)$`)},
+	} {
+		if tt.name == "dirty" {
+			if err := os.WriteFile(filepath.Join(repo, "README.md"), []byte("changed\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run("go", "build", "-o", bin, ".")
+		out := run(bin, "version")
+		if first, _, _ := strings.Cut(out, "\n"); !tt.want.MatchString(first) {
+			t.Errorf("%s build: rhizome version printed %q, want it to match %s", tt.name, first, tt.want)
+		}
 	}
 }

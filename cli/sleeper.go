@@ -43,8 +43,10 @@ func runSleeper(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
+	ctx, cancel := answerContext(c)
+	defer cancel()
 	if !c.Bool("follow") {
-		s, err := client.Sleeper(c.Context, p)
+		s, err := client.Sleeper(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -52,11 +54,11 @@ func runSleeper(c *cli.Context) error {
 		return nil
 	}
 	// Subscribe before starting, so not even the first line can be missed.
-	sub, err := client.Subscribe(c.Context, rpc.SubscribeParams{Target: "sleeper"})
+	sub, err := client.Subscribe(ctx, rpc.SubscribeParams{Target: "sleeper"})
 	if err != nil {
 		return err
 	}
-	s, err := client.Sleeper(c.Context, p)
+	s, err := client.Sleeper(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -17,7 +18,7 @@ func stopCommand() *cli.Command {
 
    rhizome stop 93302
    rhizome stop sleeper`,
-		Flags:  []cli.Flag{jsonFlag()},
+		Flags:  []cli.Flag{jsonFlag("print what was stopped as JSON")},
 		Action: runStop,
 	}
 }
@@ -34,7 +35,12 @@ func runStop(c *cli.Context) error {
 		return err
 	}
 	defer client.Close()
-	r, err := client.Stop(c.Context, rpc.StopParams{Target: c.Args().First()})
+	if err := answers(c, client); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, stopTimeout)
+	defer cancel()
+	r, err := client.Stop(ctx, rpc.StopParams{Target: c.Args().First()})
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,16 @@ func builtins() map[string]*Environment {
 // Catalog is the set of environments a user can name: the built-in ones overlaid with the
 // user's config file.
 type Catalog struct {
-	envs map[string]*Environment
+	envs    map[string]*Environment
+	aliases map[string]string // where the config gave each alias, FILE:LINE
+}
+
+// aliasAt records where the config gives alias a.
+func (c *Catalog) aliasAt(a, path string, line int) {
+	if c.aliases == nil {
+		c.aliases = map[string]string{}
+	}
+	c.aliases[a] = fmt.Sprintf("%s:%d", path, line)
 }
 
 // Names lists the environments' names, sorted.

@@ -36,14 +36,14 @@ func Handle(ctx context.Context, envName, dbName string) (rpc.Handle, error) {
 }
 
 // ForwardParams is the forward request for a database of an environment, carrying this
-// process's KUBECONFIG and RHIZOME_SIMULATE to the agent.
+// process's KUBECONFIG (see ClientKubeconfig) and RHIZOME_SIMULATE to the agent.
 func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 	return rpc.ForwardParams{
 		KubeContext: e.Context, KubeNamespace: e.Namespace, KubeDeployment: e.Deployment,
 		SQLConnection: db.Instance, LocalPort: db.LocalPort, PodPort: db.PodPort,
 		ConnectCommand: e.Connect(), PortPattern: e.PortPattern,
 		Name:        e.Name + "/" + db.Name,
-		Kubeconfig:  os.Getenv("KUBECONFIG"),
+		Kubeconfig:  ClientKubeconfig(),
 		Simulate:    SimulateRequested(),
 		Engine:      db.Engine,
 		ConnectWait: rpc.Duration(e.ConnectWait), IdleTimeout: rpc.Duration(e.IdleTimeout), MaxAge: rpc.Duration(e.MaxAge),
@@ -52,7 +52,7 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 
 // SimulateRequested reads RHIZOME_SIMULATE as the seed did: true, 1 or yes turn it on.
 func SimulateRequested() bool {
-	v := os.Getenv("RHIZOME_SIMULATE")
+	v := os.Getenv(VarSimulate)
 	on, _ := strconv.ParseBool(v)
 	return on || v == "yes"
 }

@@ -3,6 +3,7 @@ package env_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/forward"
 	"github.com/rhizome-dev/rhizome/rpc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // TestMain doubles as the simulated forward child of the agent under test, and as the
@@ -78,5 +80,48 @@ func TestHandle(t *testing.T) {
 	}
 	if _, err := env.Handle(ctx, "na-prod", "nope"); !errors.Is(err, env.ErrUnknown) {
 		t.Errorf("Handle(na-prod, nope) = %v, want ErrUnknown", err)
+	}
+}
+
+// TestHandleRefusesASocketNotOurs: env.Handle, a client as much as the CLI, refuses a socket
+// in a directory another user owns before it sends a byte (the listener accepts nothing).
+func TestHandleRefusesASocketNotOurs(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("gives a directory to uid 65534: needs root (scripts/test runs as root)")
+	}
+	dir, err := os.MkdirTemp("", "rz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := filepath.Join(dir, "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan struct{}, 1)
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			accepted <- struct{}{}
+			c.Close()
+		}
+	}()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv(env.VarSock, sock)
+	_, err = env.Handle(context.Background(), "na-prod", "bookkeeper")
+	if !errors.Is(err, safesocket.ErrUnsafe) || !strings.Contains(err.Error(), "belongs to uid 65534") {
+		t.Fatalf("env.Handle with RHIZOME_SOCK in uid 65534's directory = %v, want safesocket.ErrUnsafe naming the owner", err)
+	}
+	select {
+	case <-accepted:
+		t.Error("env.Handle connected to the socket it refused")
+	default:
 	}
 }

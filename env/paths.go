@@ -6,12 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Environment variables rhizome reads and exports.
 const (
 	VarSock     = "RHIZOME_SOCK"      // the agent's socket, exported by `rhizome agent`
 	VarAgentPID = "RHIZOME_AGENT_PID" // the agent's pid, exported by `rhizome agent`
+	VarSimulate = "RHIZOME_SIMULATE"  // true: forwards on the simulated cluster
 )
 
 // DefaultSocket is where the agent listens unless told otherwise:
@@ -35,6 +37,31 @@ func ClientSocket(flag string) string {
 		return s
 	}
 	return DefaultSocket()
+}
+
+// ClientKubeconfig is the kubeconfig this process's kubectl would read, spelled so that the
+// agent, which runs elsewhere, reads the same: $KUBECONFIG with each relative path made
+// absolute against the working directory, or ~/.kube/config when it is unset or empty.
+func ClientKubeconfig() string {
+	v := os.Getenv("KUBECONFIG")
+	var paths []string
+	for _, p := range filepath.SplitList(v) {
+		if p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		return filepath.Join(home, ".kube", "config")
+	}
+	return strings.Join(paths, string(filepath.ListSeparator))
 }
 
 // StateDir holds the agent's logfile: $XDG_STATE_HOME/rhizome, default ~/.local/state/rhizome.

@@ -56,7 +56,7 @@ func CheckKubeObject(v string) error {
 		return err
 	}
 	if !kubeObjectRE.MatchString(v) {
-		return fmt.Errorf("use letters, digits, '.', '_', ':', '@' and '-', starting with a letter or digit")
+		return fmt.Errorf("use ASCII letters, digits, '.', '_', ':', '@' and '-', starting with a letter or digit")
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ type Handle struct {
 	Engine           string // env.MySQL, env.Postgres or env.SQLServer
 	UnixSocket       string // the forward's private socket; "" when it could not be made
 	UnixSocketError  string // why there is no UnixSocket
+	Simulated        bool   // the simulated cluster answers, not a database
 }
 
 func newHandle(d *frontDoor, r Request) Handle {
@@ -99,6 +100,7 @@ func newHandle(d *frontDoor, r Request) Handle {
 		Moved:            d.port != r.localPort(),
 		Engine:           e.Name,
 		UnixSocket:       d.unixPath,
+		Simulated:        r.Simulate,
 	}
 	if d.unixErr != nil {
 		h.UnixSocketError = d.unixErr.Error()

@@ -8,8 +8,11 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
+
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // ErrNoAgent means nothing answers on the socket: no agent runs there, or a dead one left its
@@ -17,13 +20,22 @@ import (
 // PATH: …"), not with a package prefix, because the CLI shows it as it is.
 var ErrNoAgent = errors.New("no agent answering")
 
+// ErrBadSocket means the socket path cannot be an agent's: too long, or not a socket.
+var ErrBadSocket = errors.New("not an agent's socket")
+
+// ErrNotAnswering means the agent took the connection but did not answer a request within the
+// caller's deadline: it is hung or stopped (kill -STOP).
+var ErrNotAnswering = errors.New("is not answering")
+
 // Client is a typed connection to the agent. It is safe for concurrent use; Close releases it
 // and ends its subscriptions.
 type Client struct {
 	conn   *jsonrpc2.Conn
 	socket string
+	pid    int // the agent's, as the kernel said when we connected; 0 when it did not say
 
 	nextSub atomic.Int64
+	nextID  atomic.Uint64 // every call's id: the client picks them, to name one in a cancel
 	mu      sync.Mutex
 	subs    map[int64]ender // guarded by mu
 }
@@ -32,13 +44,28 @@ var _ Service = (*Client)(nil)
 
 // Dial connects to the agent listening on socket. A missing socket or refused connection gives
 // an error wrapping ErrNoAgent.
+//
+// Before it sends a byte, Dial checks that the socket is the user's to trust: its directory is
+// the user's own (see safesocket.CheckSocket) and the process listening on it runs as the user,
+// as the kernel says; otherwise the error wraps safesocket.ErrUnsafe and nothing was sent.
 func Dial(ctx context.Context, socket string) (*Client, error) {
+	if err := safesocket.CheckPath(socket); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadSocket, err)
+	}
+	if err := safesocket.CheckSocket(socket); err != nil {
+		return nil, err
+	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v", ErrNoAgent, socket, unwrapOpError(err))
 	}
-	c := &Client{socket: socket, subs: map[int64]ender{}}
+	uid, pid, err := safesocket.Peer(conn.(*net.UnixConn))
+	if err := safesocket.CheckPeer(socket, uid, err); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	c := &Client{socket: socket, pid: pid, subs: map[int64]ender{}}
 	c.conn = jsonrpc2.NewConn(context.Background(), newClientStream(conn), jsonrpc2.HandlerWithError(c.handle),
 		jsonrpc2.SetLogger(discardLogger{}))
 	return c, nil
@@ -56,6 +83,10 @@ func unwrapOpError(err error) error {
 // Socket is the path the client dialled.
 func (c *Client) Socket() string { return c.socket }
 
+// PID is the agent's pid as the kernel recorded it when the client connected; 0 where the
+// platform does not say.
+func (c *Client) PID() int { return c.pid }
+
 // Close ends the connection and every subscription on it.
 func (c *Client) Close() error {
 	err := c.conn.Close()
@@ -68,14 +99,34 @@ func (c *Client) Close() error {
 // Done is closed when the connection to the agent is gone.
 func (c *Client) Done() <-chan struct{} { return c.conn.DisconnectNotify() }
 
+// call makes one request. When ctx ends first, the agent is told to give the request up (a
+// cancel notification naming its id): a forward's first start, say, stops when no client waits.
 func (c *Client) call(ctx context.Context, method string, params, result any) error {
-	if err := c.conn.Call(ctx, method, params, result); err != nil {
+	id := c.nextID.Add(1)
+	if err := c.conn.Call(ctx, method, params, result, jsonrpc2.PickID(jsonrpc2.ID{Num: id})); err != nil {
+		if ctx.Err() != nil {
+			c.cancel(id)
+		}
 		if errors.Is(err, jsonrpc2.ErrClosed) {
 			return fmt.Errorf("%s: agent closed the connection", method)
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("agent pid %d on %s %w (no answer to %s in time: hung or stopped)", c.pid, c.socket, ErrNotAnswering, method)
 		}
 		return fromWire(err)
 	}
 	return nil
+}
+
+// cancelTimeout bounds sending a cancel notification: the agent may be the reason the call
+// ended.
+const cancelTimeout = time.Second
+
+// cancel tells the agent to give up request id.
+func (c *Client) cancel(id uint64) {
+	ctx, stop := context.WithTimeout(context.Background(), cancelTimeout)
+	defer stop()
+	_ = c.conn.Notify(ctx, MethodCancel, CancelParams{ID: id})
 }
 
 // Version asks the agent who it is.
@@ -112,6 +163,12 @@ func (c *Client) Stop(ctx context.Context, p StopParams) (StopResult, error) {
 func (c *Client) Logs(ctx context.Context, p LogsParams) (LogsResult, error) {
 	var r LogsResult
 	return r, c.call(ctx, MethodLogs, p, &r)
+}
+
+// Kube asks what the agent itself would run for a forward of p's kubeconfig and context.
+func (c *Client) Kube(ctx context.Context, p KubeParams) (KubeResult, error) {
+	var r KubeResult
+	return r, c.call(ctx, MethodKube, p, &r)
 }
 
 // Shutdown asks the agent to stop every process and exit.

@@ -36,8 +36,23 @@ func AppendLogLine(b []byte, t time.Time, text, name string, pid int) []byte {
 	return appendTail(appendText(appendHead(b, t), text), name, pid)
 }
 
+// AppendDatedLogLine is AppendLogLine with the date before the time, as the agent's logfile
+// writes it (an agent runs for days):
+//
+//	2026-12-05 22:46:06 subprocess started             [sleeper] pid=93302
+func AppendDatedLogLine(b []byte, t time.Time, text, name string, pid int) []byte {
+	return appendTail(appendText(appendHead(appendDate(b, t), t), text), name, pid)
+}
+
 // appendHead appends what comes before the text: "15:04:05 ".
 func appendHead(b []byte, t time.Time) []byte { return append(appendClock(b, t), ' ') }
+
+// appendDate appends t's date and a space: "2026-12-05 ".
+func appendDate(b []byte, t time.Time) []byte {
+	y, m, d := t.Date()
+	b = strconv.AppendInt(b, int64(y), 10)
+	return append(b, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), ' ')
+}
 
 // appendText appends the text, padded to messageWidth.
 func appendText(b []byte, text string) []byte {
@@ -60,14 +75,17 @@ const spaces = "                              "
 // LogLineFormatter appends lines in the seed's log format, byte for byte as AppendLogLine does,
 // for a writer of many lines: what comes before and after the text is formatted once for a run
 // of lines that share their time, name and pid (as the lines of one read of a child's output
-// do), instead of once per line. Its zero value is ready to use; it is not safe for concurrent
+// do), instead of once per line. With Dated, each line starts with the date, as
+// AppendDatedLogLine writes it. Its zero value is ready to use; it is not safe for concurrent
 // use.
 type LogLineFormatter struct {
+	Dated bool
+
 	ok   bool // head and tail below are set
 	t    time.Time
 	name string
 	pid  int
-	head []byte // "15:04:05 "
+	head []byte // "15:04:05 ", or "2026-12-05 15:04:05 "
 	tail []byte // " [name] pid=N\n"
 }
 
@@ -75,7 +93,11 @@ type LogLineFormatter struct {
 func (f *LogLineFormatter) Append(b []byte, t time.Time, text, name string, pid int) []byte {
 	if !f.ok || t != f.t {
 		f.t = t
-		f.head = appendHead(f.head[:0], t)
+		f.head = f.head[:0]
+		if f.Dated {
+			f.head = appendDate(f.head, t)
+		}
+		f.head = appendHead(f.head, t)
 	}
 	if !f.ok || name != f.name || pid != f.pid {
 		f.name, f.pid = name, pid

@@ -38,3 +38,17 @@ func TestLogLineFormatter(t *testing.T) {
 		t.Errorf("LogLineFormatter.Append gave\n%s\nwant (AppendLogLine)\n%s", got, want)
 	}
 }
+
+// TestDatedLogLine: the logfile's lines carry the date before the seed's clock, and the batch
+// formatter writes them byte for byte as AppendDatedLogLine does.
+func TestDatedLogLine(t *testing.T) {
+	at := time.Date(2026, 3, 7, 9, 5, 1, 0, time.Local)
+	want := "2026-03-07 09:05:01 subprocess started             [sleeper] pid=93302\n"
+	if got := string(AppendDatedLogLine(nil, at, "subprocess started", "sleeper", 93302)); got != want {
+		t.Errorf("AppendDatedLogLine = %q, want %q", got, want)
+	}
+	f := LogLineFormatter{Dated: true}
+	if got := string(f.Append(nil, at, "subprocess started", "sleeper", 93302)); got != want {
+		t.Errorf("LogLineFormatter{Dated: true}.Append = %q, want %q", got, want)
+	}
+}

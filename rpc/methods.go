@@ -31,6 +31,8 @@ const (
 	MethodWatch       = "watch"
 	MethodUnsubscribe = "unsubscribe"
 	MethodShutdown    = "shutdown"
+	MethodCancel      = "cancel"
+	MethodKube        = "kube"
 )
 
 // Notifications sent by the agent to a subscribed client.
@@ -85,6 +87,10 @@ var Methods = []Method{
 		Doc: "end a subscription or watch"},
 	{Name: MethodShutdown, Result: Empty{}, Doc: "stop every process and exit",
 		call: noParams(func(ctx context.Context, s Service) (any, error) { return Empty{}, s.Shutdown(ctx) })},
+	{Name: MethodKube, Params: KubeParams{}, Result: KubeResult{}, Doc: "what the agent itself would run for a forward: its kubectl, its PATH, the context's credential plugin found there or not",
+		call: withParams(func(ctx context.Context, s Service, p KubeParams) (any, error) { return s.Kube(ctx, p) })},
+	{Name: MethodCancel, Params: CancelParams{}, Result: Empty{}, Inline: true, Conn: true,
+		Doc: "give up a request of this connection still in flight (sent as a notification by a client that stops waiting, as on Ctrl-C)"},
 }
 
 // LookupMethod returns the table's entry for name.

@@ -20,6 +20,7 @@ type Service interface {
 	Stop(ctx context.Context, p StopParams) (StopResult, error)
 	Logs(ctx context.Context, p LogsParams) (LogsResult, error)
 	Shutdown(ctx context.Context) error
+	Kube(ctx context.Context, p KubeParams) (KubeResult, error)
 }
 
 // DecodeParams decodes a request's params into v strictly: absent or null params leave v

@@ -12,6 +12,9 @@ type VersionResult struct {
 	Logfile  string    `json:"logfile"`
 	Started  time.Time `json:"started"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// SimulatesAll is true when the agent makes every forward simulated (it was started with
+	// RHIZOME_SIMULATE=true), whatever the client asks.
+	SimulatesAll bool `json:"simulates_all,omitempty"`
 }
 
 // SleeperParams asks for a sleeper, the test process that prints 0 to 4.
@@ -79,6 +82,8 @@ type Handle struct {
 	UnixSocket string `json:"unix_socket,omitempty"`
 	// UnixSocketError says why there is no UnixSocket; the TCP port works all the same.
 	UnixSocketError string `json:"unix_socket_error,omitempty"`
+	// Simulated is true when the simulated cluster answers (RHIZOME_SIMULATE), not a database.
+	Simulated bool `json:"simulated,omitempty"`
 }
 
 // Traffic is what went through a forward's front door (health checks not counted). Bytes of
@@ -184,6 +189,31 @@ type SubscribeResult struct {
 // UnsubscribeParams ends a subscription.
 type UnsubscribeParams struct {
 	Subscription int64 `json:"subscription"`
+}
+
+// KubeParams asks the agent about the kube side it would use for a forward of this
+// kubeconfig (as the client sends it) and context.
+type KubeParams struct {
+	Kubeconfig string `json:"kubeconfig,omitempty"`
+	Context    string `json:"kube_context"`
+}
+
+// KubeResult is what the agent itself would run, seen from its own environment (a service
+// manager's PATH is not the shell's).
+type KubeResult struct {
+	Kubectl      string `json:"kubectl,omitempty"`       // the kubectl it would run
+	KubectlError string `json:"kubectl_error,omitempty"` // why it has none
+	Path         string `json:"path"`                    // its PATH
+	// Plugin is the credential plugin the context's user runs (users[].user.exec.command),
+	// "" when it has none; PluginPath where the agent finds it, PluginError why not.
+	Plugin      string `json:"credential_plugin,omitempty"`
+	PluginPath  string `json:"credential_plugin_path,omitempty"`
+	PluginError string `json:"credential_plugin_error,omitempty"`
+}
+
+// CancelParams names a request of the same connection to give up: its JSON-RPC id.
+type CancelParams struct {
+	ID uint64 `json:"id"`
 }
 
 // OutputParams is the payload of NotifyOutput.

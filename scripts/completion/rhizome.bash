@@ -10,7 +10,23 @@
 
 _rhizome() {
 	COMPREPLY=()
-	local line
+	local line i
+	# After --, the words are a command of their own (forward --exec ENV DB -- CMD…): complete
+	# them as bash would, with the command's own completion when bash-completion has one.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [[ ${COMP_WORDS[i]} == -- ]]; then
+			if declare -F _command_offset >/dev/null; then
+				_command_offset $((i + 1))
+			elif ((COMP_CWORD == i + 1)); then
+				while IFS= read -r line; do
+					COMPREPLY+=("$line")
+				done < <(compgen -c -- "${COMP_WORDS[COMP_CWORD]}")
+			else
+				compopt -o default # no candidates: readline completes file names
+			fi
+			return
+		fi
+	done
 	while IFS= read -r line; do
 		COMPREPLY+=("$line")
 	done < <(command rhizome __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null)

@@ -13,6 +13,16 @@
 function __rhizome_complete
     set -l words (commandline -opc)
     set -e words[1]
+    # After --, the words are a command of their own (forward --exec ENV DB -- CMD…): complete
+    # them as fish completes that command line.
+    if set -l i (contains -i -- -- $words)
+        set -l rest
+        if test $i -lt (count $words)
+            set rest $words[(math $i + 1)..-1]
+        end
+        complete -C (string join ' ' -- (string escape -- $rest) (commandline -ct))
+        return
+    end
     command rhizome __describe $words (commandline -ct) 2>/dev/null
 end
 
