@@ -35,9 +35,10 @@ type frontDoor struct {
 	// activeChanged is called after every change of the number of open connections.
 	activeChanged func()
 
-	count  counters
-	wg     sync.WaitGroup // accept loops and connections
-	closed chan struct{}  // closed by close
+	count   counters
+	refused refusals       // summarises refused connections for the log
+	wg      sync.WaitGroup // accept loops and connections
+	closed  chan struct{}  // closed by close
 
 	mu      sync.Mutex
 	backend string        // address of the live back end; "" while it is down
@@ -55,6 +56,7 @@ func (d *frontDoor) init() {
 	d.closed = make(chan struct{})
 	d.upc = make(chan struct{})
 	d.open = map[*connPair]struct{}{}
+	d.refused = refusals{owner: d.owner, every: refusalLogEvery, logf: func(format string, args ...any) { d.logf(format, args...) }}
 }
 
 // serve starts accepting on every listener.
@@ -109,6 +111,7 @@ func (d *frontDoor) close(reason string) (cut int) {
 		}
 	}
 	d.wg.Wait()
+	d.refused.close()
 	return cut
 }
 
@@ -136,7 +139,8 @@ func (d *frontDoor) acceptLoop(l net.Listener) {
 	}
 }
 
-// admit lets in the owner's connections and closes every other one, unread.
+// admit lets in the owner's connections and closes every other one, unread. Refusals are
+// counted, and logged in summary (see refusals): another user decides how many there are.
 func (d *frontDoor) admit(c net.Conn) bool {
 	uid, err := peerUID(c)
 	switch {
@@ -144,10 +148,10 @@ func (d *frontDoor) admit(c net.Conn) bool {
 		return true // the platform cannot tell: loopback and the socket's mode are the guard
 	case err != nil:
 		d.count.refused.Add(1)
-		d.logf("front door: refused a connection from %s: cannot tell whose it is: %v", peerName(c), err)
+		d.refused.add(uidUnknown, peerName(c), err.Error())
 	case uid != d.owner:
 		d.count.refused.Add(1)
-		d.logf("front door: refused a connection from uid %d (%s): only uid %d may use this forward", uid, peerName(c), d.owner)
+		d.refused.add(uid, peerName(c), "")
 	default:
 		return true
 	}
