@@ -102,7 +102,7 @@ func (d *frontDoor) close(reason string) (cut int) {
 	d.mu.Unlock()
 	cut = int(d.count.active.Load())
 	for _, l := range d.listeners {
-		l.Close() // a *net.UnixListener also removes its socket file
+		l.Close() // the Unix socket's also removes its file, if still its own
 	}
 	for p := range pairs {
 		p.client.Close()
