@@ -174,6 +174,8 @@ func (d *frontDoor) relay(client net.Conn) {
 	}()
 	p := &connPair{client: client}
 	if !d.track(p) {
+		// Accepted just as the door closed (idle-timeout, max-age, stop): say why it goes.
+		d.logf("front door: closed a connection from %s: the forward ended: %s", peerName(client), d.reason())
 		return
 	}
 	defer d.untrack(p)
@@ -196,6 +198,13 @@ func (d *frontDoor) track(p *connPair) bool {
 	}
 	d.open[p] = struct{}{}
 	return true
+}
+
+// reason is why the door closed; "" while it is open.
+func (d *frontDoor) reason() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.why
 }
 
 func (d *frontDoor) untrack(p *connPair) {
