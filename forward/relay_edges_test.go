@@ -84,3 +84,37 @@ func TestClientLeavingBeforeTheAnswerEndsTheRelay(t *testing.T) {
 		return bytes.Contains([]byte(logged()), []byte("the client left before the database answered"))
 	})
 }
+
+// TestConnectionAcceptedAsTheDoorClosesIsToldWhy: a connection accepted just as idle-timeout
+// closes the door (accepted, then the door closed before its relay began) is closed with the
+// reason in the forward's log, not dropped without a word.
+func TestConnectionAcceptedAsTheDoorClosesIsToldWhy(t *testing.T) {
+	d, logged := testDoor(t, 10*time.Second)
+	d.up(echoServer(t))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	accepted, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const why = "idle-stopped: idle-timeout 1s passed with no open connection"
+	d.close(why)
+	// What the accept loop does with a connection it accepted and admitted as close began.
+	d.wg.Add(1)
+	d.relay(accepted)
+	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("client of a connection accepted as the door closed read %d, %v; want EOF", n, err)
+	}
+	if want := "closed a connection from " + client.LocalAddr().String() + ": the forward ended: " + why; !bytes.Contains([]byte(logged()), []byte(want)) {
+		t.Errorf("log = %q, want %q", logged(), want)
+	}
+}
