@@ -15,8 +15,12 @@ import (
 // owner's logfile and rotate its history away.
 const refusalLogEvery = 10 * time.Second
 
-// maxRefusalUIDs bounds the uids a summary tells apart; the rest are summed as "other uids".
-const maxRefusalUIDs = 16
+// maxRefusalUIDs bounds the uids a summary names, the busiest first; the rest are summed as
+// "other uids". At most maxTrackedUIDs are counted apart between two summaries.
+const (
+	maxRefusalUIDs = 16
+	maxTrackedUIDs = 1024
+)
 
 // uidUnknown stands for a peer whose uid could not be told (the check refused it anyway).
 const uidUnknown = -1
@@ -34,7 +38,7 @@ type refusals struct {
 	last    time.Time   // when a line was last written
 	pending int         // refusals since then, not yet logged
 	uids    map[int]int // pending refusals by uid (uidUnknown: could not tell)
-	others  int         // pending refusals from uids past maxRefusalUIDs
+	others  int         // pending refusals from uids past maxTrackedUIDs
 	why     string      // the first pending "could not tell" reason
 	timer   *time.Timer // armed while refusals are pending
 	closed  bool
@@ -55,7 +59,7 @@ func (r *refusals) add(uid int, peer, why string) {
 	if r.uids == nil {
 		r.uids = map[int]int{}
 	}
-	if _, seen := r.uids[uid]; seen || len(r.uids) < maxRefusalUIDs {
+	if _, seen := r.uids[uid]; seen || len(r.uids) < maxTrackedUIDs {
 		r.uids[uid]++
 	} else {
 		r.others++
@@ -97,17 +101,22 @@ func (r *refusals) summaryLocked() string {
 		return ""
 	}
 	var from []string
-	for _, uid := range slices.SortedFunc(maps.Keys(r.uids), func(a, b int) int {
+	others := r.others
+	for i, uid := range slices.SortedFunc(maps.Keys(r.uids), func(a, b int) int {
 		return cmp.Or(cmp.Compare(r.uids[b], r.uids[a]), cmp.Compare(a, b))
 	}) {
+		if i >= maxRefusalUIDs {
+			others += r.uids[uid]
+			continue
+		}
 		who := fmt.Sprintf("uid %d", uid)
 		if uid == uidUnknown {
 			who = "unknown"
 		}
 		from = append(from, fmt.Sprintf("%s ×%d", who, r.uids[uid]))
 	}
-	if r.others > 0 {
-		from = append(from, fmt.Sprintf("other uids ×%d", r.others))
+	if others > 0 {
+		from = append(from, fmt.Sprintf("other uids ×%d", others))
 	}
 	line := fmt.Sprintf("front door: refused %d more connection%s in %v (%s): only uid %d may use this forward",
 		r.pending, plural(r.pending), time.Since(r.last).Round(time.Second), strings.Join(from, ", "), r.owner)
