@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -80,6 +79,7 @@ type Agent struct {
 	shutdownReq  chan struct{} // closed by the shutdown method
 	shutdownOnce sync.Once
 	lnOnce       sync.Once
+	filesOnce    sync.Once
 	lnErr        error
 	closeOnce    sync.Once
 	closeErr     error
@@ -152,12 +152,14 @@ func Start(cfg Config) (*Agent, error) {
 }
 
 // ForwardSocketDir is where the agent at socket keeps its forwards' private sockets: a
-// directory beside its own socket, so it is as private and as short-lived.
-func ForwardSocketDir(socket string) string { return filepath.Join(filepath.Dir(socket), "forwards") }
+// directory beside its own socket named after it (agent.sock.forwards), so it is as private
+// and as short-lived, and two agents in one directory (-a) never share one.
+func ForwardSocketDir(socket string) string { return socket + ".forwards" }
 
 // PrivateDir is where the agent at socket keeps the sockets only it uses (kubectl proxies,
 // simulations): a directory beside its own socket, so it is as private and as short-lived.
-func PrivateDir(socket string) string { return filepath.Join(filepath.Dir(socket), "kube") }
+// Named after the socket, as the forwards' directory is, so two agents never share one.
+func PrivateDir(socket string) string { return socket + ".kube" }
 
 // Socket is the path the agent listens on.
 func (a *Agent) Socket() string { return a.cfg.Socket }
@@ -180,6 +182,7 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 	supErr := a.sup.Shutdown(ctx)
 	if supErr == nil {
 		a.forwards.Wait() // every front door closed: ports released, sockets removed
+		a.removeFiles()   // before the connections close: a client that waits for that sees none
 	}
 	a.cancel() // requests still waiting (e.g. for a forward to be ready) give up now
 	// The supervisor has ended every subscription: the pumps send what is left, and why.
@@ -224,12 +227,24 @@ func (a *Agent) Close() error {
 		// The killed children die at once; wait for the supervisor to reap them.
 		_ = a.sup.Shutdown(context.Background())
 		a.forwards.Wait() // every front door closed: ports released, sockets removed
+		a.removeFiles()
 		a.gs.Wait()
 		a.log.Info("agent stopped")
 		a.logfile.Close()
 		a.closeErr = lnErr
 	})
 	return a.closeErr
+}
+
+// removeFiles removes what is left of the agent's beside its socket once its forwards have
+// ended (their directory, if empty) and then the lock, which it releases: until then no other
+// agent may take the socket's place. Only the first call does anything.
+func (a *Agent) removeFiles() {
+	a.filesOnce.Do(func() {
+		forward.RemoveSocketDir(ForwardSocketDir(a.cfg.Socket))
+		forward.RemovePrivateDir(PrivateDir(a.cfg.Socket))
+		a.ln.unlock()
+	})
 }
 
 // closeListener stops accepting and removes the socket, once.

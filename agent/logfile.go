@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rhizome-dev/rhizome/proc"
@@ -30,6 +31,7 @@ type logFile struct {
 
 	mu       sync.Mutex
 	f        *os.File
+	ino      uint64 // f's inode, to notice another agent's rotation of a shared logfile
 	size     int64
 	buf      []byte
 	fmt      rpc.LogLineFormatter
@@ -53,18 +55,25 @@ func (l *logFile) openLocked() {
 		l.failLocked(err)
 		return
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		l.failLocked(err)
 		return
 	}
-	st, err := f.Stat()
-	if err != nil {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
 		f.Close()
 		l.failLocked(err)
 		return
 	}
-	l.f, l.size, l.err = f, st.Size(), nil
+	l.f, l.ino, l.size, l.err = f, uint64(st.Ino), st.Size, nil
+}
+
+// movedLocked reports whether the file at path is no longer the one being written: another
+// agent sharing the logfile (-a with the same XDG_STATE_HOME) rotated it.
+func (l *logFile) movedLocked() bool {
+	var st syscall.Stat_t
+	return syscall.Lstat(l.path, &st) != nil || uint64(st.Ino) != l.ino
 }
 
 func (l *logFile) failLocked(err error) {
@@ -111,6 +120,13 @@ func (l *logFile) writeLocked(p []byte) {
 			return
 		}
 	}
+	if l.movedLocked() {
+		l.f.Close()
+		l.f = nil
+		if l.openLocked(); l.f == nil {
+			return
+		}
+	}
 	if l.max > 0 && l.size+int64(len(p)) > l.max {
 		l.rotateLocked()
 		if l.f == nil {
@@ -125,12 +141,18 @@ func (l *logFile) writeLocked(p []byte) {
 }
 
 // rotateLocked keeps one previous file, agent.log.1, as logrotate's simplest setting does.
+// Agents that share the logfile rotate it one at a time (an flock on it), and only the file
+// still at path: one that another agent rotated a moment ago is written on, not rotated away.
 func (l *logFile) rotateLocked() {
+	_ = syscall.Flock(int(l.f.Fd()), syscall.LOCK_EX) // released when the file is closed
+	moved := l.movedLocked()
 	l.f.Close()
 	l.f = nil
-	if err := os.Rename(l.path, l.path+".1"); err != nil && !os.IsNotExist(err) {
-		l.failLocked(err)
-		return
+	if !moved {
+		if err := os.Rename(l.path, l.path+".1"); err != nil && !os.IsNotExist(err) {
+			l.failLocked(err)
+			return
+		}
 	}
 	l.openLocked()
 }

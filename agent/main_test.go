@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -13,11 +14,16 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/rhizome-dev/rhizome/forward"
 )
 
 // helperEnv, set in a child's environment, makes the test binary act as the helper it names
 // instead of running tests (the TestHelperProcess pattern).
 const helperEnv = "RHIZOME_AGENT_TEST_HELPER"
+
+// simIgnoreTermEnv makes the test binary, run as the simulated forward, ignore SIGTERM.
+const simIgnoreTermEnv = "RHIZOME_AGENT_TEST_SIM_IGNORE_TERM"
 
 // ignoreTermEnv makes the sleeper child ignore SIGTERM, so only a SIGKILL ends it.
 const ignoreTermEnv = "RHIZOME_TEST_IGNORE_TERM"
@@ -38,6 +44,20 @@ func TestMain(m *testing.M) {
 		if err := RunWatchdog(os.Args[2:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(127)
+		}
+		os.Exit(0)
+	}
+	if len(os.Args) > 1 && os.Args[1] == forward.SimulateCommand {
+		// The simulated forward; with simIgnoreTermEnv, one that takes the whole grace to end.
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		if os.Getenv(simIgnoreTermEnv) != "" {
+			stop()
+			signal.Ignore(syscall.SIGTERM)
+			ctx = context.Background()
+		}
+		defer stop()
+		if err := forward.Simulate(ctx, os.Args[2:], os.Stdout); err != nil {
+			os.Exit(1)
 		}
 		os.Exit(0)
 	}

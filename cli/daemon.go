@@ -41,14 +41,11 @@ func ensureAgent(ctx context.Context, socket string) (v rpc.VersionResult, start
 	if err := safesocket.CheckSocket(socket); err != nil {
 		return v, false, err
 	}
-	lock, err := os.OpenFile(socket+".start", os.O_RDWR|os.O_CREATE, 0o600)
+	lock, err := takeStartLock(socket+".start", startTimeout)
 	if err != nil {
-		return v, false, fmt.Errorf("opening start lock: %w", err)
-	}
-	defer lock.Close()
-	if err := lockWithin(lock, startTimeout); err != nil {
 		return v, false, err
 	}
+	defer releaseStartLock(lock)
 	if v, err := queryAgent(ctx, socket); !errors.Is(err, rpc.ErrNoAgent) {
 		return v, false, err // another shell started it while we waited
 	}

@@ -91,6 +91,8 @@ func TestScripts(t *testing.T) {
 // own directly in its short directory (agent -a), even when the script failed before its own -k.
 func killAgents(e *testscript.Env, run string) {
 	sockets, _ := filepath.Glob(filepath.Join(filepath.Dir(run), "*.sock"))
+	deeper, _ := filepath.Glob(filepath.Join(filepath.Dir(run), "*", "*.sock"))
+	sockets = append(sockets, deeper...)
 	for _, sock := range append(sockets, filepath.Join(run, "rhizome", "agent.sock")) {
 		cmd := exec.Command(filepath.Join(binDir, "rhizome"), "agent", "-k", "-a", sock)
 		cmd.Env = e.Vars

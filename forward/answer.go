@@ -84,7 +84,9 @@ func (d *frontDoor) firstAnswer(client, backend net.Conn, said *[]byte) ([]byte,
 }
 
 // keepClient copies what the client sends to backend, keeping up to maxReplay+1 bytes of it in
-// said, until the client's read deadline says stop or either side fails.
+// said, until the client's read deadline says stop or either side fails. A client's end is
+// passed on to the back end at once; one that said nothing (a port scan, a connection test)
+// waits for no answer, so the back end's read is cut short too and the relay ends.
 func (d *frontDoor) keepClient(client, backend net.Conn, said *[]byte) error {
 	buf := make([]byte, 16<<10)
 	for {
@@ -98,12 +100,19 @@ func (d *frontDoor) keepClient(client, backend net.Conn, said *[]byte) error {
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return errors.New("it closed the connection")
+				closeWrite(backend)
+				if len(*said) == 0 {
+					_ = backend.SetReadDeadline(time.Now())
+				}
+				return errClientLeft
 			}
 			return err
 		}
 	}
 }
+
+// errClientLeft means the client closed its side before the database's first bytes.
+var errClientLeft = errors.New("it closed the connection")
 
 // isConnFailure reports a connection the other side broke (reset, refused), not a deadline.
 func isConnFailure(err error) bool {

@@ -39,9 +39,10 @@ type frontDoor struct {
 	// reconnecting chain tries now rather than at the end of its backoff.
 	waiting func(reason string)
 
-	count  counters
-	wg     sync.WaitGroup // accept loops and connections
-	closed chan struct{}  // closed by close
+	count   counters
+	refused refusals       // summarises refused connections for the log
+	wg      sync.WaitGroup // accept loops and connections
+	closed  chan struct{}  // closed by close
 
 	mu      sync.Mutex
 	backend Backend       // the live back end; nil while it is down
@@ -59,6 +60,7 @@ func (d *frontDoor) init() {
 	d.closed = make(chan struct{})
 	d.upc = make(chan struct{})
 	d.open = map[*connPair]struct{}{}
+	d.refused = refusals{owner: d.owner, every: refusalLogEvery, logf: func(format string, args ...any) { d.logf(format, args...) }}
 }
 
 // serve starts accepting on every listener.
@@ -114,7 +116,7 @@ func (d *frontDoor) close(reason string) (cut int) {
 	d.mu.Unlock()
 	cut = int(d.count.active.Load())
 	for _, l := range d.listeners {
-		l.Close() // a *net.UnixListener also removes its socket file
+		l.Close() // the Unix socket's also removes its file, if still its own
 	}
 	for p := range pairs {
 		p.client.Close()
@@ -123,6 +125,7 @@ func (d *frontDoor) close(reason string) (cut int) {
 		}
 	}
 	d.wg.Wait()
+	d.refused.close()
 	return cut
 }
 
@@ -150,7 +153,8 @@ func (d *frontDoor) acceptLoop(l net.Listener) {
 	}
 }
 
-// admit lets in the owner's connections and closes every other one, unread.
+// admit lets in the owner's connections and closes every other one, unread. Refusals are
+// counted, and logged in summary (see refusals): another user decides how many there are.
 func (d *frontDoor) admit(c net.Conn) bool {
 	uid, err := peerUID(c)
 	switch {
@@ -158,10 +162,10 @@ func (d *frontDoor) admit(c net.Conn) bool {
 		return true // the platform cannot tell: loopback and the socket's mode are the guard
 	case err != nil:
 		d.count.refused.Add(1)
-		d.logf("front door: refused a connection from %s: cannot tell whose it is: %v", peerName(c), err)
+		d.refused.add(uidUnknown, peerName(c), err.Error())
 	case uid != d.owner:
 		d.count.refused.Add(1)
-		d.logf("front door: refused a connection from uid %d (%s): only uid %d may use this forward", uid, peerName(c), d.owner)
+		d.refused.add(uid, peerName(c), "")
 	default:
 		return true
 	}
@@ -184,6 +188,8 @@ func (d *frontDoor) relay(client net.Conn) {
 	}()
 	p := &connPair{client: client}
 	if !d.track(p) {
+		// Accepted just as the door closed (idle-timeout, max-age, stop): say why it goes.
+		d.logf("front door: closed a connection from %s: the forward ended: %s", peerName(client), d.reason())
 		return
 	}
 	defer d.untrack(p)
@@ -206,6 +212,13 @@ func (d *frontDoor) track(p *connPair) bool {
 	}
 	d.open[p] = struct{}{}
 	return true
+}
+
+// reason is why the door closed; "" while it is open.
+func (d *frontDoor) reason() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.why
 }
 
 func (d *frontDoor) untrack(p *connPair) {

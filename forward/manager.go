@@ -168,15 +168,27 @@ func (m *Manager) RetryAll(reason string) {
 // entryFor finds the live forward for r or starts one.
 func (m *Manager) entryFor(r Request) (*entry, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if e := m.forwards[r.key()]; e != nil {
+	for {
+		e := m.forwards[r.key()]
+		if e == nil {
+			break
+		}
 		if !e.proc.Info().State.Terminal() && !e.endingItself() {
+			m.mu.Unlock()
 			return e, nil
 		}
-		<-e.over // its door closes right after its process ended: then its port is free again
+		// Wait without the lock, so ps and the wake/network retries go on while it ends: its
+		// door closes right after its process ended, and then its port is free again.
+		m.mu.Unlock()
+		<-e.over
 		// The new forward takes its place in ps too.
 		_ = e.proc.Stop(context.Background())
+		m.mu.Lock()
+		if m.forwards[r.key()] == e {
+			break // still the ended one: replace it (unless another caller already did)
+		}
 	}
+	defer m.mu.Unlock()
 	m.sweepLocked()
 	spec, c, err := m.spec(r)
 	if err != nil {

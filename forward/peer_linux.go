@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -15,12 +16,23 @@ const (
 	inetDiagNoCookie  = ^uint32(0)
 	nlmsgHeaderLen    = 16
 	inetDiagReqV2Len  = 56
-	inetDiagMsgUIDOff = 64 // uid's offset in struct inet_diag_msg
+	inetDiagMsgLen    = 72 // struct inet_diag_msg, up to and including idiag_inode
+	inetDiagMsgUIDOff = 64 // idiag_uid's offset in struct inet_diag_msg
+	inetDiagMsgInoOff = 68 // idiag_inode's
+
+	// The client's TCP states in which its socket is still its own and connected to us: open,
+	// or half-closed after its request (shutdown(SHUT_WR)) and still waiting for the answer.
+	tcpEstablished = 1
+	tcpFinWait1    = 4
+	tcpFinWait2    = 5
 )
 
 // tcpPeerUID returns the owner of the socket at the other end of c, a connection accepted on a
 // loopback address. It asks the kernel for the one socket whose source is c's remote address
-// and whose destination is c's local address: the client's own socket.
+// and whose destination is c's local address: the client's own socket. The kernel's lookup
+// falls back to a listening socket, and a client that has closed leaves a time-wait socket
+// owned by no one (uid 0), so the answer counts only when it is that very connection: the same
+// 4-tuple, a connected state and an inode (a socket some process still holds).
 func tcpPeerUID(c *net.TCPConn) (int, error) {
 	local, _ := c.LocalAddr().(*net.TCPAddr)
 	remote, _ := c.RemoteAddr().(*net.TCPAddr)
@@ -51,7 +63,7 @@ func sockDiagUID(src, dst *net.TCPAddr) (int, error) {
 	ne.PutUint16(msg[6:], syscall.NLM_F_REQUEST)
 	req := msg[nlmsgHeaderLen:]
 	req[0], req[1] = byte(family), syscall.IPPROTO_TCP
-	ne.PutUint32(req[4:], ^uint32(0)) // every TCP state
+	ne.PutUint32(req[4:], 1<<tcpEstablished|1<<tcpFinWait1|1<<tcpFinWait2)
 	id := req[8:]
 	binary.BigEndian.PutUint16(id[0:], uint16(src.Port))
 	binary.BigEndian.PutUint16(id[2:], uint16(dst.Port))
@@ -80,12 +92,31 @@ func sockDiagUID(src, dst *net.TCPAddr) (int, error) {
 		}
 		return -1, fmt.Errorf("sock_diag: error without a code")
 	case sockDiagByFamily:
-		if n < nlmsgHeaderLen+inetDiagMsgUIDOff+4 {
+		if n < nlmsgHeaderLen+inetDiagMsgLen {
 			return -1, fmt.Errorf("sock_diag answered a short message of %d bytes", n)
 		}
-		return int(ne.Uint32(buf[nlmsgHeaderLen+inetDiagMsgUIDOff:])), nil
+		return diagMsgUID(buf[nlmsgHeaderLen:], family, ipLen, src, dst)
 	}
 	return -1, fmt.Errorf("sock_diag answered message type %d", ne.Uint16(buf[4:]))
+}
+
+// diagMsgUID returns the uid in m, a struct inet_diag_msg, when m is the connected socket from
+// src to dst, and an error saying what else it is otherwise.
+func diagMsgUID(m []byte, family, ipLen int, src, dst *net.TCPAddr) (int, error) {
+	id := m[4:]
+	gotSrc := &net.TCPAddr{IP: net.IP(bytes.Clone(id[4 : 4+ipLen])), Port: int(binary.BigEndian.Uint16(id[0:]))}
+	gotDst := &net.TCPAddr{IP: net.IP(bytes.Clone(id[20 : 20+ipLen])), Port: int(binary.BigEndian.Uint16(id[2:]))}
+	state := m[1]
+	switch {
+	case int(m[0]) != family || gotSrc.Port != src.Port || gotDst.Port != dst.Port ||
+		!gotSrc.IP.Equal(src.IP) || !gotDst.IP.Equal(dst.IP):
+		return -1, fmt.Errorf("sock_diag answered about another socket (%s to %s, state %d), not the connection from %s to %s", gotSrc, gotDst, state, src, dst)
+	case state != tcpEstablished && state != tcpFinWait1 && state != tcpFinWait2:
+		return -1, fmt.Errorf("the connection from %s is no longer open (TCP state %d)", src, state)
+	case binary.NativeEndian.Uint32(m[inetDiagMsgInoOff:]) == 0:
+		return -1, fmt.Errorf("the connection from %s belongs to no process any more (it was closed)", src)
+	}
+	return int(binary.NativeEndian.Uint32(m[inetDiagMsgUIDOff:])), nil
 }
 
 func ipBytes(ip net.IP, n int) net.IP {

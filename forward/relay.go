@@ -4,7 +4,6 @@ import (
 	"io"
 	"net"
 	"sync/atomic"
-	"time"
 )
 
 // relayChunk is how much a relay moves between updates of the traffic figures. Each chunk is
@@ -12,18 +11,16 @@ import (
 // kernel (splice on Linux) when both ends are sockets: the bytes never enter user space.
 const relayChunk = 64 << 10
 
-// halfCloseGrace is how long the database may still answer after a client has closed its
-// sending side; then the relay ends, so a client that has gone cannot hold a relay open.
-const halfCloseGrace = 2 * time.Second
-
-// pipe copies client↔backend until the database's side is done, counting the bytes in c.
+// pipe copies client↔backend until the database's side is done, counting the bytes in c. A
+// client that closes its sending side (shutdown(SHUT_WR), nc -N) has the end passed on to the
+// database and gets the whole answer however long it takes: the database decides when the
+// session ends, and a client that has gone for good fails the next write to it.
 func pipe(client, backend net.Conn, c *counters) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		copyCounting(backend, client, &c.bytesIn, c)
 		closeWrite(backend)
-		_ = backend.SetReadDeadline(time.Now().Add(halfCloseGrace))
 	}()
 	copyCounting(client, backend, &c.bytesOut, c)
 	// The database ended the session: nothing more the client sends can matter.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/rhizome-dev/rhizome/forward/kube"
@@ -52,3 +54,14 @@ func (b *unixBackend) Dial(ctx context.Context) (net.Conn, error) {
 }
 
 func (b *unixBackend) String() string { return b.path }
+
+// RemovePrivateDir removes the agent's private directory (Options.PrivateDir) once every
+// forward and kubectl proxy has ended: the sockets left in it (a kubectl proxy does not remove
+// its own when it is stopped), then the directory itself if that leaves it empty.
+func RemovePrivateDir(dir string) {
+	if _, err := os.Lstat(dir); err != nil || kube.PrivateDir(dir) != nil {
+		return // gone already, or not ours to clean
+	}
+	kube.RemoveStale(dir)
+	_ = syscall.Rmdir(dir)
+}

@@ -23,9 +23,10 @@ const maxSocketPath = 103
 // listenUnix binds the private socket of a forward of engine eng on local port port, in dir
 // (made 0700 if missing), where the engine's clients look for it (env.Engine.SocketPath): the
 // file DIR/NAME.sock, or for PostgreSQL DIR/NAME/.s.PGSQL.PORT in a 0700 directory of the
-// forward's own. NAME is the forward's name; one too long for a socket path, or taken by
-// another forward of the same name, is replaced by a hash of id. Closing the listener removes
-// the socket and the forward's own directory.
+// forward's own, which also answers as .s.PGSQL.5432 (psql -h DIR without -p). NAME is the
+// forward's name; one too long for a socket path, or whose path is taken by another forward's
+// socket or directory, is replaced by a hash of id. Closing the listener removes what it made
+// and nothing else: the socket if it is still the one it bound, the directory if empty.
 func listenUnix(dir string, eng env.Engine, name, id string, port int) (net.Listener, string, error) {
 	if err := privateDir(dir); err != nil {
 		return nil, "", err
@@ -40,7 +41,7 @@ func listenUnix(dir string, eng env.Engine, name, id string, port int) (net.List
 			lastErr = fmt.Errorf("the socket path %s is %d bytes, more than the %d a Unix socket may have: set XDG_RUNTIME_DIR to a shorter directory", path, len(path), maxSocketPath)
 			continue
 		}
-		l, err := bindSocket(dir, path)
+		l, err := bindSocket(dir, path, eng.SocketPath(dir, base, defaultPostgresPort))
 		if err != nil {
 			lastErr = err
 			continue
@@ -50,42 +51,64 @@ func listenUnix(dir string, eng env.Engine, name, id string, port int) (net.List
 	return nil, "", lastErr
 }
 
+// defaultPostgresPort is the port libpq looks for in a socket directory when given none.
+const defaultPostgresPort = 5432
+
 // bindSocket listens on path, mode 0600, first making its directory when that is not dir
-// itself but a directory of the socket's own.
-func bindSocket(dir, path string) (net.Listener, error) {
+// itself but a directory of the socket's own. There, alias (another name for the socket in
+// that directory) is made a second name of the same socket.
+func bindSocket(dir, path, alias string) (net.Listener, error) {
 	own := filepath.Dir(path)
 	if own == filepath.Clean(dir) {
-		own = ""
+		own, alias = "", ""
 	} else if err := freshDir(own); err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("unix", path)
-	if err == nil {
-		// The directory already keeps others out; the mode says so to anyone who looks.
-		if err = os.Chmod(path, 0o600); err != nil {
-			l.Close()
-			err = fmt.Errorf("making %s private: %w", path, err)
+	if alias == path {
+		alias = ""
+	}
+	sl, err := listenSocket(path)
+	if err == nil && alias != "" {
+		// A hard link is the same socket under a second name: a connect to either reaches it.
+		if err = os.Link(path, alias); err != nil {
+			sl.Close()
+			err = fmt.Errorf("naming %s also %s: %w", path, filepath.Base(alias), err)
 		}
-	} else {
-		err = fmt.Errorf("binding %s: %w", path, err)
 	}
 	switch {
 	case err != nil && own != "":
-		_ = os.Remove(own)
+		_ = syscall.Rmdir(own)
 		return nil, err
 	case err != nil:
 		return nil, err
-	case own != "":
-		return &dirListener{Listener: l, dir: own}, nil
 	}
-	return l, nil
+	sl.dir, sl.alias = own, alias
+	return sl, nil
 }
 
-// freshDir makes the 0700 directory of one forward's socket. An empty one of that name is a
-// leftover and is taken over; one with anything in it belongs to a live forward.
+// listenSocket binds path with mode 0600 and remembers which file it made.
+func listenSocket(path string) (*socketListener, error) {
+	old := syscall.Umask(0o177) // the directory keeps others out; the mode says so too
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("binding %s: %w", path, err)
+	}
+	l.SetUnlinkOnClose(false) // Close removes the file only if it is still ours
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("checking %s: %w", path, err)
+	}
+	return &socketListener{UnixListener: l, path: path, dev: uint64(st.Dev), ino: uint64(st.Ino)}, nil
+}
+
+// freshDir makes the 0700 directory of one forward's socket. An empty directory of that name
+// is a leftover and is taken over; anything else there (a directory with a socket in it,
+// another forward's socket file) belongs to a live forward and is left alone.
 func freshDir(own string) error {
 	err := os.Mkdir(own, 0o700)
-	if errors.Is(err, fs.ErrExist) && os.Remove(own) == nil {
+	if errors.Is(err, fs.ErrExist) && privateDirOf(own) == nil && syscall.Rmdir(own) == nil {
 		err = os.Mkdir(own, 0o700)
 	}
 	if errors.Is(err, fs.ErrExist) {
@@ -97,24 +120,43 @@ func freshDir(own string) error {
 	return nil
 }
 
-// dirListener is a socket alone in a directory of its own, which goes with it on Close.
-type dirListener struct {
-	net.Listener
-	dir  string
-	once sync.Once
+// socketListener is a forward's socket. Close removes the socket file, and its second name
+// alias, only while they are still the file it bound (another agent's, or one made after, is
+// never unlinked), then dir, the socket's own directory, when that is left empty.
+type socketListener struct {
+	*net.UnixListener
+	path, alias, dir string
+	dev, ino         uint64
+	once             sync.Once
 }
 
-func (l *dirListener) Close() error {
-	err := l.Listener.Close() // a *net.UnixListener removes its socket file
-	l.once.Do(func() { _ = os.Remove(l.dir) })
+func (l *socketListener) Close() error {
+	err := l.UnixListener.Close()
+	l.once.Do(func() {
+		for _, p := range []string{l.alias, l.path} {
+			var st syscall.Stat_t
+			if p != "" && syscall.Lstat(p, &st) == nil && uint64(st.Dev) == l.dev && uint64(st.Ino) == l.ino {
+				_ = os.Remove(p)
+			}
+		}
+		if l.dir != "" {
+			_ = syscall.Rmdir(l.dir)
+		}
+	})
 	return err
 }
 
-// privateDir makes sure dir is a directory of ours that no one else may enter.
+// privateDir makes sure dir is a directory of ours that no one else may enter, making it if
+// it is missing.
 func privateDir(dir string) error {
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("making the forwards' socket directory: %w", err)
 	}
+	return privateDirOf(dir)
+}
+
+// privateDirOf says why dir is not a directory of ours that no one else may enter; nil if it is.
+func privateDirOf(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
 		return fmt.Errorf("checking the forwards' socket directory: %w", err)
@@ -132,18 +174,26 @@ func privateDir(dir string) error {
 }
 
 // removeStaleSockets deletes the sockets a killed agent left in dir, and the directories of
-// their own that it leaves empty. Only the agent holding the agent lock may call it: no live
-// forward can be using them then.
+// their own that it leaves empty. Only the agent holding the agent lock may call it, with the
+// directory of its own socket: no live forward can be using them then.
 func removeStaleSockets(dir string) {
-	if privateDir(dir) != nil {
-		return // not ours to clean; opening a forward's socket will say why
+	if _, err := os.Lstat(dir); err != nil || privateDir(dir) != nil {
+		return // nothing there, or not ours to clean: opening a forward's socket will say why
 	}
 	for _, e := range removeSocketsIn(dir) {
 		if e.IsDir() { // not a symlink: ReadDir does not follow them
 			own := filepath.Join(dir, e.Name())
 			removeSocketsIn(own)
-			_ = os.Remove(own) // only when nothing but sockets was in it
+			_ = syscall.Rmdir(own) // only when nothing but sockets was in it
 		}
+	}
+}
+
+// RemoveSocketDir removes dir, an agent's directory of forward sockets, when it is empty: an
+// agent that ends cleanly leaves nothing behind. Call it once every forward has ended.
+func RemoveSocketDir(dir string) {
+	if privateDirOf(dir) == nil {
+		_ = syscall.Rmdir(dir) // only an empty directory goes
 	}
 }
 

@@ -171,7 +171,7 @@ func TestOneProxyPerContext(t *testing.T) {
 	if len(proxies) != 1 {
 		t.Fatalf("kubectl proxies %v, want 1", proxies)
 	}
-	runDir := u.getenv("XDG_RUNTIME_DIR") + "/rhizome/kube"
+	runDir := u.getenv("XDG_RUNTIME_DIR") + "/rhizome/agent.sock.kube"
 	sockets, _ := filepath.Glob(runDir + "/k-*.sock")
 	if len(sockets) != 1 {
 		t.Fatalf("proxy sockets %v in %s, want 1", sockets, runDir)
