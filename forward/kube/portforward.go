@@ -194,50 +194,56 @@ func (s *Session) Ping(ctx context.Context) error {
 }
 
 // Dial opens a connection to port in the pod: a stream pair, whose error stream says why the
-// far end could not connect (nothing listens on the port, the pod is gone).
+// far end could not connect (nothing listens on the port, the pod is gone). Both streams are
+// asked for before either answer is awaited: one round trip, not two.
 func (s *Session) Dial(ctx context.Context, port int) (net.Conn, error) {
 	id := strconv.FormatInt(s.ids.Add(1), 10)
 	h := http.Header{}
 	h.Set(headerStreamType, streamTypeError)
 	h.Set(headerPort, strconv.Itoa(port))
 	h.Set(headerRequestID, id)
-	errStream, err := s.open(ctx, h)
+	errStream, err := s.conn.CreateStream(h, nil, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("opening a stream to pod %s: %w", s.Pod, err)
+	}
+	data := http.Header{}
+	data.Set(headerStreamType, streamTypeData)
+	data.Set(headerPort, strconv.Itoa(port))
+	data.Set(headerRequestID, id)
+	dataStream, err := s.conn.CreateStream(data, nil, false)
+	if err != nil {
+		_ = errStream.Reset()
+		return nil, fmt.Errorf("opening a stream to pod %s: %w", s.Pod, err)
+	}
+	for _, st := range []*spdystream.Stream{errStream, dataStream} {
+		if err := s.accepted(ctx, st); err != nil {
+			_ = errStream.Reset()
+			_ = dataStream.Reset()
+			return nil, err
+		}
 	}
 	// Nothing is written to the error stream; the far end writes at most one message.
 	_ = errStream.Close()
-	h.Set(headerStreamType, streamTypeData)
-	data, err := s.open(ctx, h)
-	if err != nil {
-		_ = errStream.Reset()
-		return nil, err
-	}
-	c := &streamConn{data: data, errs: errStream, port: port, pod: s.Pod, errc: make(chan struct{})}
+	c := &streamConn{data: dataStream, errs: errStream, port: port, pod: s.Pod, errc: make(chan struct{})}
 	go c.readError()
 	return c, nil
 }
 
-// open creates a stream with headers and waits for the far end to accept it.
-func (s *Session) open(ctx context.Context, h http.Header) (*spdystream.Stream, error) {
-	st, err := s.conn.CreateStream(h, nil, false)
-	if err != nil {
-		return nil, fmt.Errorf("opening a stream to pod %s: %w", s.Pod, err)
-	}
+// accepted waits for the far end to accept st.
+func (s *Session) accepted(ctx context.Context, st *spdystream.Stream) error {
 	wait := streamReplyWait
 	if dl, ok := ctx.Deadline(); ok {
 		wait = min(wait, time.Until(dl))
 	}
 	if err := st.WaitTimeout(wait); err != nil {
-		_ = st.Reset()
 		select {
 		case <-s.done:
-			return nil, fmt.Errorf("opening a stream to pod %s: the port-forward session ended", s.Pod)
+			return fmt.Errorf("opening a stream to pod %s: the port-forward session ended", s.Pod)
 		default:
 		}
-		return nil, fmt.Errorf("opening a stream to pod %s: %w", s.Pod, err)
+		return fmt.Errorf("opening a stream to pod %s: %w", s.Pod, err)
 	}
-	return st, nil
+	return nil
 }
 
 // streamConn is one forwarded connection: a net.Conn over a data stream, whose error stream
