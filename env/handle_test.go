@@ -15,6 +15,7 @@ import (
 	"github.com/rhizome-dev/rhizome/agent"
 	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/rpc"
 	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
@@ -75,7 +76,7 @@ func TestHandle(t *testing.T) {
 	if err != nil || h.ConnectionString != "mysql://127.0.0.1:23306" || h.LocalPort != 23306 || h.SQLConnection != "clover-prod-databases:us-central1:billing-bookkeeper" {
 		t.Fatalf("Handle(na-prod, bookkeeper) = %+v, %v", h, err)
 	}
-	if v, err := forward.CheckGreeting(ctx, "127.0.0.1:23306"); err != nil || !strings.Contains(v, "simulated") {
+	if v, err := engine.CheckGreeting(ctx, "127.0.0.1:23306"); err != nil || !strings.Contains(v, "simulated") {
 		t.Errorf("greeting through the handle = %q, %v", v, err)
 	}
 	if _, err := env.Handle(ctx, "na-prod", "nope"); !errors.Is(err, env.ErrUnknown) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
@@ -224,7 +225,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	b := &sessionBackend{session: c.session, port: c.remotePort}
 	refusals := 0
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := probeThrough(ctx, c.req.Engine, b.Dial)
+		version, err := engine.ProbeThrough(ctx, c.req.Engine, b.Dial)
 		if err == nil {
 			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, pod %s port %d, %s)", c.req.SQLConnection, c.door.port, version, c.pod, c.remotePort, c.session.Protocol)
 			c.door.up(b)
@@ -236,7 +237,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 			}
 			return nil
 		}
-		if errors.Is(err, ErrNoGreeting) {
+		if errors.Is(err, engine.ErrNoGreeting) {
 			c.podAnswered = true
 			if c.guessed { // no proxy there (any more): ask the connection command, now
 				return c.unconfirmed(p, fmt.Errorf("no greeting through the remembered pod port %d: %w", c.remotePort, err))

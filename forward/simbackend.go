@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
@@ -29,7 +30,7 @@ func (m *Manager) simulatedSpec(spec proc.Spec, c *chain) (proc.Spec, *chain, er
 	}
 	spec.Ready = func(ctx context.Context, p *proc.Process) error {
 		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
-			version, err := probeThrough(ctx, c.req.Engine, b.Dial)
+			version, err := engine.ProbeThrough(ctx, c.req.Engine, b.Dial)
 			if err == nil {
 				p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, simulated)", c.req.SQLConnection, c.door.port, version)
 				c.door.up(b)

@@ -2,7 +2,6 @@ package forward
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 )
 
 // SimulateCommand is the hidden subcommand of the rhizome binary that runs a simulated forward.
@@ -31,7 +31,7 @@ func simulatedArgv(exe string, r Request, socket string) []string {
 // Simulate is the simulated forward, a back end in place of a pod: it listens on a private
 // Unix socket that the agent chose (never a TCP port: nothing but the front door listens),
 // says so once, and answers every connection with the first step of its engine's protocol
-// (see simulatedServers), so clients and the readiness check see a database-shaped peer
+// (see engine.SimulatedServer), so clients and the readiness check see a database-shaped peer
 // without any cluster. It runs until ctx ends.
 func Simulate(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet(SimulateCommand, flag.ContinueOnError)
@@ -45,7 +45,7 @@ func Simulate(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	engine, err := env.LookupEngine(*engineName)
+	eng, err := env.LookupEngine(*engineName)
 	if err != nil {
 		return err
 	}
@@ -60,32 +60,21 @@ func Simulate(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "simulated forward: kube_context=%s kube_namespace=%s kube_deployment=%s\n", *kubeContext, *namespace, *deployment)
-	fmt.Fprintf(out, "simulated forward: %s answers as %s on the agent's private socket\n", *instance, engine.Title)
+	fmt.Fprintf(out, "simulated forward: %s answers as %s on the agent's private socket\n", *instance, eng.Title)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer l.Close() // removes the socket
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		serveSimulated(l, simulatedServers[engine.Name])
+		serveSimulated(l, engine.SimulatedServer(eng.Name))
 	}()
 	<-ctx.Done()
 	return nil
 }
 
-// simulatedServer plays one engine's side of a client's first exchange on c, then returns.
-type simulatedServer func(c net.Conn, connID uint32)
-
-// simulatedServers speak the first step of each engine in env's table; a test checks that
-// none is missing.
-var simulatedServers = map[string]simulatedServer{
-	env.MySQL:     greetMySQL,
-	env.Postgres:  answerPostgres,
-	env.SQLServer: answerPrelogin,
-}
-
 // serveSimulated runs serve for every connection, until l is closed.
-func serveSimulated(l net.Listener, serve simulatedServer) {
+func serveSimulated(l net.Listener, serve engine.Server) {
 	var connID atomic.Uint32
 	for {
 		c, err := l.Accept()
@@ -103,59 +92,4 @@ func serveSimulated(l net.Listener, serve simulatedServer) {
 			serve(c, connID.Add(1))
 		}()
 	}
-}
-
-func greetMySQL(c net.Conn, connID uint32) {
-	if _, err := c.Write(AppendGreeting(nil, "8.0.0-rhizome-simulated", connID)); err != nil {
-		return
-	}
-	_, _ = c.Read(make([]byte, 1)) // until the client answers or goes
-}
-
-// answerPostgres answers an SSLRequest with 'N' (no TLS here), and the startup message that
-// follows, or one sent straight away, with a FATAL error saying nothing is behind the port.
-func answerPostgres(c net.Conn, _ uint32) {
-	var msg [8]byte
-	if _, err := io.ReadFull(c, msg[:]); err != nil {
-		return
-	}
-	if isSSLRequest(msg[:]) {
-		if _, err := c.Write([]byte{'N'}); err != nil {
-			return
-		}
-		if _, err := io.ReadFull(c, msg[:]); err != nil {
-			return
-		}
-	}
-	// Read the rest of the startup message: closing with it unread would reset the
-	// connection, and the client might lose the error.
-	if n := binary.BigEndian.Uint32(msg[:4]); n > 8 && n < 1<<14 {
-		_, _ = io.CopyN(io.Discard, c, int64(n-8))
-	}
-	_, _ = c.Write(appendPgFatal(nil, "08006", "this is rhizome's simulated forward: no PostgreSQL server behind it"))
-}
-
-// appendPgFatal appends an ErrorResponse of severity FATAL with SQLSTATE code and message.
-func appendPgFatal(b []byte, code, message string) []byte {
-	var fields []byte
-	for _, f := range []struct {
-		tag   byte
-		value string
-	}{{'S', "FATAL"}, {'V', "FATAL"}, {'C', code}, {'M', message}} {
-		fields = append(append(append(fields, f.tag), f.value...), 0)
-	}
-	fields = append(fields, 0)
-	b = append(b, 'E')
-	b = binary.BigEndian.AppendUint32(b, uint32(4+len(fields)))
-	return append(b, fields...)
-}
-
-// answerPrelogin answers a client's PRELOGIN packet with a server's reply, then closes: the
-// simulation goes no further than TDS's first step.
-func answerPrelogin(c net.Conn, _ uint32) {
-	typ, _, err := readTDSPacket(c)
-	if err != nil || typ != tdsPrelogin {
-		return
-	}
-	_, _ = c.Write(appendPreloginReply(nil, 16, 0, 1000))
 }

@@ -1,8 +1,6 @@
 package forward
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"net"
 	"slices"
@@ -97,26 +95,5 @@ func TestListenTCP(t *testing.T) {
 	ours := func(p int) bool { return p == got }
 	if _, _, err := listenTCP(got, true, ours); !errors.Is(err, ErrPortInUse) || !strings.Contains(err.Error(), "held by another rhizome forward") {
 		t.Errorf("listenTCP(%d held by a forward, pinned) = %v, want ErrPortInUse naming rhizome", got, err)
-	}
-}
-
-func TestGreetingRoundTrip(t *testing.T) {
-	version, err := readGreeting(bufio.NewReader(bytes.NewReader(AppendGreeting(nil, "8.0.31", 7))))
-	if err != nil || version != "8.0.31" {
-		t.Errorf("readGreeting(AppendGreeting(8.0.31)) = %q, %v", version, err)
-	}
-	bad := []struct{ name, data string }{
-		{"empty", ""},
-		{"http", "HTTP/1.1 400 Bad Request\r\n\r\n"},
-		{"short", "\x01\x00\x00"},
-	}
-	for _, b := range bad {
-		if _, err := readGreeting(bufio.NewReader(strings.NewReader(b.data))); !errors.Is(err, ErrNoGreeting) {
-			t.Errorf("readGreeting(%s) = %v, want ErrNoGreeting", b.name, err)
-		}
-	}
-	refused := "\x16\x00\x00\x00\xff\x6a\x04Host is not allowed"
-	if _, err := readGreeting(bufio.NewReader(strings.NewReader(refused))); err == nil || !strings.Contains(err.Error(), "error 1130") {
-		t.Errorf("readGreeting(error packet) = %v, want it to report error 1130", err)
 	}
 }

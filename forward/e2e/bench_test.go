@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 )
 
 // BenchmarkProbe measures one readiness/health probe per engine, straight to the database and
@@ -31,13 +31,13 @@ func BenchmarkProbe(b *testing.B) {
 	}
 	for _, bb := range []struct {
 		name  string
-		probe forward.Probe
+		probe engine.Probe
 		addr  string
 	}{
-		{"mysql-direct", forward.CheckGreeting, cluster.MySQL.Addr},
-		{"mysql-forward", forward.CheckGreeting, "127.0.0.1:" + portOf(mysqlHandle)},
-		{"postgres-direct", forward.CheckPostgres, cluster.Postgres.Addr},
-		{"postgres-forward", forward.CheckPostgres, "127.0.0.1:" + portOf(pgHandle)},
+		{"mysql-direct", engine.CheckGreeting, cluster.MySQL.Addr},
+		{"mysql-forward", engine.CheckGreeting, "127.0.0.1:" + portOf(mysqlHandle)},
+		{"postgres-direct", engine.CheckPostgres, cluster.Postgres.Addr},
+		{"postgres-forward", engine.CheckPostgres, "127.0.0.1:" + portOf(pgHandle)},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			for b.Loop() {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 )
 
 // The chain's speed, each against what a person would do by hand with kubectl, measured the
@@ -100,7 +100,7 @@ func BenchmarkProxyDiesUntouched(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		ctx, cancel := context.WithTimeout(b.Context(), 30*time.Second)
-		_, err := forward.CheckGreeting(ctx, "127.0.0.1:"+port)
+		_, err := engine.CheckGreeting(ctx, "127.0.0.1:"+port)
 		cancel()
 		if err != nil {
 			b.Fatalf("the first client after the proxy died while idle: %v", err)
@@ -134,7 +134,7 @@ func recovery(b *testing.B, what string, fault func(), port string) {
 		start := time.Now()
 		for {
 			ctx, cancel := context.WithTimeout(b.Context(), time.Second)
-			_, err := forward.CheckGreeting(ctx, "127.0.0.1:"+port)
+			_, err := engine.CheckGreeting(ctx, "127.0.0.1:"+port)
 			cancel()
 			if err == nil {
 				break
@@ -189,7 +189,7 @@ func timeForward(b *testing.B, u *user) time.Duration {
 }
 
 func greetAt(b *testing.B, port string) {
-	if _, err := forward.CheckGreeting(b.Context(), "127.0.0.1:"+port); err != nil {
+	if _, err := engine.CheckGreeting(b.Context(), "127.0.0.1:"+port); err != nil {
 		b.Fatalf("no greeting at port %s: %v", port, err)
 	}
 }

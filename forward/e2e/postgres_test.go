@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -94,7 +94,7 @@ func TestPostgresForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if got, err := forward.CheckPostgres(t.Context(), "127.0.0.1:"+pgPort); err != nil {
+		if got, err := engine.CheckPostgres(t.Context(), "127.0.0.1:"+pgPort); err != nil {
 			t.Fatalf("CheckPostgres through the handle = %q, %v", got, err)
 		}
 	}

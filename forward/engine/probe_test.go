@@ -1,6 +1,7 @@
-package forward
+package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -25,34 +26,6 @@ func TestEveryEngineHasProbeAndSimulation(t *testing.T) {
 			t.Errorf("engine %s has no simulated server", name)
 		}
 	}
-}
-
-// listen serves each connection on a loopback port with serve until the test ends.
-func listen(t testing.TB, serve func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return l.Addr().String()
 }
 
 // TestProbesAgainstSimulation runs each engine's probe against its simulated server over a real
@@ -190,30 +163,51 @@ func TestSQLServerPrelogin(t *testing.T) {
 	}
 }
 
-func TestHandlePerEngine(t *testing.T) {
-	tests := []struct {
-		engine, url, name string
-		port              int
-	}{
-		{"", "mysql://127.0.0.1:3306", "mysql", 3306},
-		{"mysql", "mysql://127.0.0.1:3306", "mysql", 3306},
-		{"postgres", "postgres://127.0.0.1:5432", "postgres", 5432},
-		{"sqlserver", "sqlserver://127.0.0.1:1433", "sqlserver", 1433},
+func TestGreetingRoundTrip(t *testing.T) {
+	version, err := readGreeting(bufio.NewReader(bytes.NewReader(AppendGreeting(nil, "8.0.31", 7))))
+	if err != nil || version != "8.0.31" {
+		t.Errorf("readGreeting(AppendGreeting(8.0.31)) = %q, %v", version, err)
 	}
-	for _, tt := range tests {
-		r := Request{SQLConnection: "p:r:i", Engine: tt.engine}
-		if got := r.localPort(); got != tt.port {
-			t.Errorf("Request{Engine: %q}.localPort() = %d, want %d", tt.engine, got, tt.port)
-		}
-		h := newHandle(&frontDoor{port: tt.port}, r)
-		if h.ConnectionString != tt.url || h.Engine != tt.name || h.Moved {
-			t.Errorf("newHandle(%d, engine %q) = %+v, want %s, engine %s, not moved", tt.port, tt.engine, h, tt.url, tt.name)
+	bad := []struct{ name, data string }{
+		{"empty", ""},
+		{"http", "HTTP/1.1 400 Bad Request\r\n\r\n"},
+		{"short", "\x01\x00\x00"},
+	}
+	for _, b := range bad {
+		if _, err := readGreeting(bufio.NewReader(strings.NewReader(b.data))); !errors.Is(err, ErrNoGreeting) {
+			t.Errorf("readGreeting(%s) = %v, want ErrNoGreeting", b.name, err)
 		}
 	}
-	if a, b := (Request{SQLConnection: "p:r:i"}), (Request{SQLConnection: "p:r:i", Engine: "postgres"}); a.key() == b.key() {
-		t.Errorf("a MySQL and a PostgreSQL request for one instance share a key")
+	refused := "\x16\x00\x00\x00\xff\x6a\x04Host is not allowed"
+	if _, err := readGreeting(bufio.NewReader(strings.NewReader(refused))); err == nil || !strings.Contains(err.Error(), "error 1130") {
+		t.Errorf("readGreeting(error packet) = %v, want it to report error 1130", err)
 	}
-	if a, b := (Request{SQLConnection: "p:r:i"}), (Request{SQLConnection: "p:r:i", Engine: "mysql"}); a.key() != b.key() {
-		t.Errorf("engine \"\" and mysql are different keys")
+}
+
+// listen serves each connection on a loopback port with serve until the test ends.
+func listen(t testing.TB, serve func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
 }

@@ -1,4 +1,8 @@
-package forward
+// Package engine is each database engine's wire, as far as rhizome speaks it: the first step
+// of its protocol that proves a server answers through a chain (MySQL's greeting, PostgreSQL's
+// answer to an SSLRequest, SQL Server's PRELOGIN reply), and the simulated server that answers
+// in its place. The static facts (ports, schemes, variables) are env's.
+package engine
 
 import (
 	"context"
@@ -15,7 +19,7 @@ import (
 // forward's engine would: no MySQL greeting, no PostgreSQL answer to an SSLRequest, no SQL
 // Server PRELOGIN reply. Through kubectl port-forward that is what a dead pod side looks like:
 // kubectl accepts, then closes.
-var ErrNoGreeting = errors.New("forward: the database did not answer")
+var ErrNoGreeting = errors.New("engine: the database did not answer")
 
 // Probe connects to addr and proves that a server of one engine answers there, through
 // whatever chain leads to it, with the first step of the engine's protocol. It returns what the
@@ -50,9 +54,9 @@ func probeAddr(ctx context.Context, addr string, ex exchange) (string, error) {
 	return ex(conn)
 }
 
-// probeThrough proves, as the engine's probe does, that its server answers through a
+// ProbeThrough proves, as the engine's probe does, that its server answers through a
 // connection that dial makes (a stream to the pod, the simulation's socket).
-func probeThrough(ctx context.Context, engine string, dial func(context.Context) (net.Conn, error)) (string, error) {
+func ProbeThrough(ctx context.Context, engine string, dial func(context.Context) (net.Conn, error)) (string, error) {
 	if engine == "" {
 		engine = env.DefaultEngine
 	}
