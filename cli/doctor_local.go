@@ -52,7 +52,11 @@ func checkDatabases(e *env.Environment) check {
 		if err != nil { // Load refuses one already; a catalog built otherwise may not have
 			return failed(name, fmt.Sprintf("correct the engine of database %s (%s)", n, db.Source), "%s: %v", n, err)
 		}
-		dbs = append(dbs, fmt.Sprintf("%s (%s, port %d)", n, engine.Title, db.LocalPort))
+		if db.PodPort != 0 {
+			dbs = append(dbs, fmt.Sprintf("%s (%s, port %d, pod port %d: no connection command)", n, engine.Title, db.LocalPort, db.PodPort))
+		} else {
+			dbs = append(dbs, fmt.Sprintf("%s (%s, port %d)", n, engine.Title, db.LocalPort))
+		}
 	}
 	if len(dbs) == 0 {
 		return passed(name, "none yet; add a database block to environment %s (%s)", e.Name, e.Source)

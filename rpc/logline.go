@@ -63,9 +63,14 @@ func appendText(b []byte, text string) []byte {
 	return b
 }
 
-// appendTail appends what comes after the text: " [name] pid=N\n".
+// appendTail appends what comes after the text: " [name] pid=N\n", or " [name]\n" for a line
+// of no process (a forward between attempts, or one whose streams run in the agent).
 func appendTail(b []byte, name string, pid int) []byte {
-	b = append(append(append(b, " ["...), name...), "] pid="...)
+	b = append(append(append(b, " ["...), name...), ']')
+	if pid == 0 {
+		return append(b, '\n')
+	}
+	b = append(b, " pid="...)
 	return append(strconv.AppendInt(b, int64(pid), 10), '\n')
 }
 

@@ -52,3 +52,12 @@ func TestDatedLogLine(t *testing.T) {
 		t.Errorf("LogLineFormatter{Dated: true}.Append = %q, want %q", got, want)
 	}
 }
+
+// A line of no process (a forward whose streams run in the agent) says no pid rather than pid=0.
+func TestLogLineWithoutProcess(t *testing.T) {
+	at := time.Date(2026, 3, 7, 9, 5, 1, 0, time.Local)
+	want := "09:05:01 ready                          [na-prod/bookkeeper]\n"
+	if got := string(AppendLogLine(nil, at, "ready", "na-prod/bookkeeper", 0)); got != want {
+		t.Errorf("AppendLogLine(pid 0) = %q, want %q", got, want)
+	}
+}

@@ -132,8 +132,11 @@ func TestPodPortNeedsNoConnectionCommand(t *testing.T) {
 	if strings.Contains(logs, "starting the proxy") || !strings.Contains(logs, fmt.Sprintf("port %d", cluster.PodPort)) {
 		t.Errorf("logs of a pod-port forward:\n%s\nwant no connection command, and the pod port", logs)
 	}
-	if envs, _, _ := u.rhizome("envs"); !strings.Contains(envs, fmt.Sprintf("pod port %d", cluster.PodPort)) {
+	if envs, _, _ := u.rhizome("envs", "--wide"); !strings.Contains(envs, fmt.Sprintf("pod port %d", cluster.PodPort)) {
 		t.Errorf("envs:\n%s\nwant the pod port shown", envs)
+	}
+	if doctor, _, _ := u.rhizome("doctor", "sidecar"); !strings.Contains(doctor, fmt.Sprintf("pod port %d: no connection command", cluster.PodPort)) {
+		t.Errorf("doctor sidecar:\n%s\nwant the pod port shown", doctor)
 	}
 }
 
