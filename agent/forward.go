@@ -29,7 +29,7 @@ func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, e
 func toHandle(h forward.Handle) rpc.Handle {
 	return rpc.Handle{
 		ConnectionString: h.ConnectionString, LocalPort: h.LocalPort, SQLConnection: h.SQLConnection, Moved: h.Moved,
-		Engine: h.Engine, UnixSocket: h.UnixSocket, UnixSocketError: h.UnixSocketError, Simulated: h.Simulated,
+		Engine: h.Engine, UnixSocket: h.UnixSocket, UnixSocketError: h.UnixSocketError, Simulated: h.Simulated, Notes: h.Notes,
 	}
 }
 

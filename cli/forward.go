@@ -147,6 +147,9 @@ func runForward(c *cli.Context) error {
 	if h.Simulated {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: %s/%s (simulated): no cluster or database behind it; a client gets the engine's first answer only%s\n", e.Name, db.Name, simulatedWhy(c))
 	}
+	for _, note := range h.Notes {
+		fmt.Fprintf(c.App.ErrWriter, "rhizome: %s\n", note)
+	}
 	if h.UnixSocketError != "" {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: no Unix socket for %s/%s: %s\n", e.Name, db.Name, h.UnixSocketError)
 	}

@@ -25,6 +25,8 @@ type entry struct {
 	door   *frontDoor
 	life   *lifetime
 	where  env.Where
+	req    Request       // what started it
+	start  time.Time     // when it started, for a max-age set later
 	over   chan struct{} // closed once the door is closed: the forward is gone for good
 
 	mu        sync.Mutex
@@ -52,7 +54,7 @@ func (f *failure) Error() string {
 
 func newEntry(r Request, door *frontDoor) *entry {
 	return &entry{
-		handle: newHandle(door, r), door: door,
+		handle: newHandle(door, r), door: door, req: r, start: time.Now(),
 		where: env.Where{Environment: r.Name, Context: r.Context, Namespace: r.Namespace,
 			Deployment: r.Deployment, Instance: r.SQLConnection},
 		gaveUp: make(chan struct{}), over: make(chan struct{}),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,8 +25,8 @@ type frontDoor struct {
 	listeners   []net.Listener // TCP, then the Unix socket if there is one
 	unixPath    string         // "" when the socket could not be made (unixErr says why)
 	unixErr     error
-	owner       int // the only uid let in
-	connectWait time.Duration
+	owner       int          // the only uid let in
+	connectWait atomic.Int64 // a time.Duration; changed live by a request that asks another
 
 	// logf writes to the forward's lines (logfile, ps, logs); set before serve.
 	logf func(format string, args ...any)
@@ -194,7 +195,7 @@ func (d *frontDoor) relay(client net.Conn) {
 	}
 	defer d.untrack(p)
 
-	backend, err := d.answeredBackend(p, time.Now().Add(d.connectWait))
+	backend, err := d.answeredBackend(p, time.Now().Add(d.connectWaitNow()))
 	if err != nil {
 		d.logf("front door: closed a connection from %s: %v", peerName(client), err)
 		return
@@ -270,7 +271,7 @@ func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
 		case <-upc:
 		case <-d.closed:
 		case <-wait.C:
-			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWait)
+			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWaitNow())
 		}
 	}
 }
@@ -287,6 +288,9 @@ func (d *frontDoor) backendFailed(gen int, why string) {
 		d.lostBackend(why)
 	}
 }
+
+// connectWaitNow is how long a connection waits for a back end that is down.
+func (d *frontDoor) connectWaitNow() time.Duration { return time.Duration(d.connectWait.Load()) }
 
 // traffic returns the door's figures.
 func (d *frontDoor) traffic() Traffic { return d.count.snapshot() }

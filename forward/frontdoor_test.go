@@ -40,7 +40,8 @@ func testDoorOf(t testing.TB, wait time.Duration, engine string) (*frontDoor, fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: wait}
+	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid()}
+	d.connectWait.Store(int64(wait))
 	d.init()
 	ul, path, err := listenUnix(filepath.Join(shortDir(t), "forwards"), lookupEngine(t, engine), "test/door", "id", port)
 	if err != nil {

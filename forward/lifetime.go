@@ -24,12 +24,49 @@ type lifetime struct {
 func (l *lifetime) start() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.maxAge > 0 {
-		l.age = time.AfterFunc(l.maxAge, func() {
-			l.finish(StateExpired, fmt.Sprintf("max-age %v reached", l.maxAge))
+	if maxAge := l.maxAge; maxAge > 0 {
+		l.age = time.AfterFunc(maxAge, func() {
+			l.finish(StateExpired, fmt.Sprintf("max-age %v reached", maxAge))
 		})
 	}
 	l.rearmLocked()
+}
+
+// settings returns the idle-timeout and max-age in force.
+func (l *lifetime) settings() (idle, maxAge time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.idleTimeout, l.maxAge
+}
+
+// set changes the idle-timeout and the max-age (counted from started) of a running lifetime:
+// a max-age already past ends the forward now.
+func (l *lifetime) set(idle, maxAge time.Duration, started time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ended {
+		return
+	}
+	if maxAge != l.maxAge {
+		l.maxAge = maxAge
+		if l.age != nil {
+			l.age.Stop()
+			l.age = nil
+		}
+		if maxAge > 0 {
+			l.age = time.AfterFunc(max(0, time.Until(started.Add(maxAge))), func() {
+				l.finish(StateExpired, fmt.Sprintf("max-age %v reached", maxAge))
+			})
+		}
+	}
+	if idle != l.idleTimeout {
+		l.idleTimeout = idle
+		if l.idle != nil && idle <= 0 {
+			l.idle.Stop()
+			l.idle = nil
+		}
+		l.rearmLocked()
+	}
 }
 
 // changed is told of every change in the number of open connections.
@@ -52,12 +89,13 @@ func (l *lifetime) rearmLocked() {
 	if l.active() > 0 {
 		return
 	}
-	l.idle = time.AfterFunc(l.idleTimeout, func() {
+	idle := l.idleTimeout
+	l.idle = time.AfterFunc(idle, func() {
 		l.mu.Lock()
 		busy := l.active() > 0
 		l.mu.Unlock()
 		if !busy {
-			l.finish(StateIdleStopped, fmt.Sprintf("idle-timeout %v passed with no open connection", l.idleTimeout))
+			l.finish(StateIdleStopped, fmt.Sprintf("idle-timeout %v passed with no open connection", idle))
 		}
 	})
 }

@@ -142,15 +142,21 @@ func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	if err := r.validate(); err != nil {
 		return Handle{}, err
 	}
-	e, err := m.entryFor(r)
+	e, fresh, err := m.entryFor(r)
 	if err != nil {
 		return Handle{}, err
+	}
+	var notes []string
+	if !fresh {
+		notes = e.retune(r)
 	}
 	if r.PinPort && e.handle.LocalPort != r.LocalPort {
 		return Handle{}, fmt.Errorf("%w: %s is already forwarded on port %d: use that, or stop it first to pin %d",
 			ErrPortInUse, r.SQLConnection, e.handle.LocalPort, r.LocalPort)
 	}
-	return e.waitReady(ctx, r.Wait)
+	h, err := e.waitReady(ctx, r.Wait)
+	h.Notes = notes
+	return h, err
 }
 
 // RetryAll tells every forward that the world may have changed (the machine woke up, the
@@ -165,17 +171,17 @@ func (m *Manager) RetryAll(reason string) {
 	}
 }
 
-// entryFor finds the live forward for r or starts one.
-func (m *Manager) entryFor(r Request) (*entry, error) {
+// entryFor finds the live forward for r or starts one (fresh).
+func (m *Manager) entryFor(r Request) (e *entry, fresh bool, err error) {
 	m.mu.Lock()
 	for {
-		e := m.forwards[r.key()]
+		e = m.forwards[r.key()]
 		if e == nil {
 			break
 		}
 		if !e.proc.Info().State.Terminal() && !e.endingItself() {
 			m.mu.Unlock()
-			return e, nil
+			return e, false, nil
 		}
 		// Wait without the lock, so ps and the wake/network retries go on while it ends: its
 		// door closes right after its process ended, and then its port is free again.
@@ -192,20 +198,22 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 	m.sweepLocked()
 	spec, c, err := m.spec(r)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	door, err := m.openDoor(r)
 	if err != nil {
-		return nil, err
+		m.releaseProxy(c)
+		return nil, false, err
 	}
 	c.door = door
-	e := newEntry(r, door)
+	e = newEntry(r, door)
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
 		door.close("the forward could not start")
+		m.releaseProxy(c)
 		// %w twice: callers can still tell proc's limit or shutdown from a failed chain.
-		return nil, fmt.Errorf("%w: %w", ErrFailed, err)
+		return nil, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	e.proc = pr
 	door.logf = pr.Logf
@@ -233,9 +241,7 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 		if cut := door.close(reason); cut > 0 {
 			pr.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
 		}
-		if c.proxy != nil {
-			m.proxies.Release(c.proxy)
-		}
+		m.releaseProxy(c)
 		close(e.over)
 	}()
 	if c.proxy != nil {
@@ -245,7 +251,14 @@ func (m *Manager) entryFor(r Request) (*entry, error) {
 			c.retryWhenAPIAnswers(pr)
 		}()
 	}
-	return e, nil
+	return e, true, nil
+}
+
+// releaseProxy lets go of c's kubectl proxy, if it holds one.
+func (m *Manager) releaseProxy(c *chain) {
+	if c.proxy != nil {
+		m.proxies.Release(c.proxy)
+	}
 }
 
 // openDoor binds the forward's port, the asked-for one or the next free one, and its socket.
@@ -254,7 +267,8 @@ func (m *Manager) openDoor(r Request) (*frontDoor, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid(), connectWait: r.ConnectWait}
+	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid()}
+	d.connectWait.Store(int64(r.ConnectWait))
 	d.init()
 	if m.opts.SocketDir != "" {
 		ul, path, err := listenUnix(m.opts.SocketDir, r.engine(), r.label(), fmt.Sprint(r.key()), port)

@@ -89,6 +89,8 @@ type Handle struct {
 	UnixSocket       string // the forward's private socket; "" when it could not be made
 	UnixSocketError  string // why there is no UnixSocket
 	Simulated        bool   // the simulated cluster answers, not a database
+	// Notes say what a request for a live forward changed in it, or could not change and why.
+	Notes []string
 }
 
 func newHandle(d *frontDoor, r Request) Handle {

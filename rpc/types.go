@@ -84,6 +84,9 @@ type Handle struct {
 	UnixSocketError string `json:"unix_socket_error,omitempty"`
 	// Simulated is true when the simulated cluster answers (RHIZOME_SIMULATE), not a database.
 	Simulated bool `json:"simulated,omitempty"`
+	// Notes say what this request changed in a live forward (idle-timeout, max-age,
+	// connect-wait), or could not change and why.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Traffic is what went through a forward's front door (health checks not counted). Bytes of
