@@ -52,7 +52,14 @@ func runStop(c *cli.Context) error {
 		if p.Traffic != nil && p.Traffic.Active > 0 {
 			cut = fmt.Sprintf(", cutting %d open connection%s", p.Traffic.Active, plural(p.Traffic.Active))
 		}
-		fmt.Fprintf(c.App.Writer, "stopped %s (pid %d)%s\n", p.Name, p.PID, cut)
+		switch {
+		case p.PID != 0:
+			fmt.Fprintf(c.App.Writer, "stopped %s (pid %d)%s\n", p.Name, p.PID, cut)
+		case p.State == "failed" || p.State == "stopped" || p.State == "idle-stopped" || p.State == "expired":
+			fmt.Fprintf(c.App.Writer, "cleared %s (%s)\n", p.Name, p.State) // a row without a process
+		default:
+			fmt.Fprintf(c.App.Writer, "stopped %s%s\n", p.Name, cut) // its streams ran in the agent
+		}
 	}
 	return nil
 }

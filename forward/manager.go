@@ -196,6 +196,7 @@ func (m *Manager) entryFor(r Request) (e *entry, fresh bool, err error) {
 	}
 	defer m.mu.Unlock()
 	m.sweepLocked()
+	m.dismissEndedLocked(r.label())
 	spec, c, err := m.spec(r)
 	if err != nil {
 		return nil, false, err
@@ -331,6 +332,16 @@ func (m *Manager) sweepLocked() {
 			}
 		}
 		delete(m.ended, oldest)
+	}
+}
+
+// dismissEndedLocked takes the ended forwards named name out of ps: a new one of that name
+// shows its newest state, so repeated failed asks leave one row, not one each.
+func (m *Manager) dismissEndedLocked(name string) {
+	for _, e := range m.ended {
+		if e.req.label() == name {
+			_ = e.proc.Stop(context.Background()) // ended: it only leaves the list
+		}
 	}
 }
 
