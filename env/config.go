@@ -261,9 +261,9 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 					return err
 				}
 				db.Instance = v
-			case "port":
+			case "port", "pod-port":
 				if db == nil {
-					return fail("port belongs to a database")
+					return fail("%s belongs to a database", key)
 				}
 				v, err := one()
 				if err != nil {
@@ -274,23 +274,11 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 					port = 0 // not a number: CheckPort says what is wanted
 				}
 				if err := CheckPort(port); err != nil {
-					return fail("port %q: %v", v, err)
+					return fail("%s %q: %v", key, v, err)
 				}
-				db.LocalPort = port
-			case "pod-port":
-				if db == nil {
-					return fail("pod-port belongs to a database")
-				}
-				v, err := one()
-				if err != nil {
-					return err
-				}
-				port, err := strconv.Atoi(v)
-				if err != nil {
-					port = 0 // not a number: CheckPort says what is wanted
-				}
-				if err := CheckPort(port); err != nil {
-					return fail("pod-port %q: %v", v, err)
+				if key == "port" {
+					db.LocalPort = port
+					break
 				}
 				if err := once("pod-port of database " + env.Name + "/" + db.Name); err != nil {
 					return err

@@ -88,6 +88,14 @@ type pod struct {
 	} `json:"status"`
 }
 
+// podList is the API's list of pods, with the version to watch from.
+type podList struct {
+	Metadata struct {
+		ResourceVersion string `json:"resourceVersion"`
+	} `json:"metadata"`
+	Items []pod `json:"items"`
+}
+
 // running reports whether streams to the pod can work: it runs and is not going away.
 func (p pod) running() bool {
 	return p.Status.Phase == "Running" && p.Metadata.DeletionTimestamp == nil
@@ -131,12 +139,7 @@ func (p *Proxy) RunningPod(ctx context.Context, namespace, selector string, wait
 	q := url.Values{"labelSelector": {selector}}
 	base := fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(namespace))
 	for {
-		var list struct {
-			Metadata struct {
-				ResourceVersion string `json:"resourceVersion"`
-			} `json:"metadata"`
-			Items []pod `json:"items"`
-		}
+		var list podList
 		if err := p.get(ctx, base+"?"+q.Encode(), &list); err != nil {
 			return "", p.timedOut(ctx, err, wait)
 		}
@@ -194,12 +197,7 @@ func (p *Proxy) timedOut(ctx context.Context, err error, wait time.Duration) err
 func (p *Proxy) WatchPod(ctx context.Context, namespace, name string) error {
 	base := fmt.Sprintf("/api/v1/namespaces/%s/pods", url.PathEscape(namespace))
 	for {
-		var list struct {
-			Metadata struct {
-				ResourceVersion string `json:"resourceVersion"`
-			} `json:"metadata"`
-			Items []pod `json:"items"`
-		}
+		var list podList
 		field := "metadata.name=" + name
 		if err := p.get(ctx, base+"?"+url.Values{"fieldSelector": {field}}.Encode(), &list); err != nil {
 			return err
