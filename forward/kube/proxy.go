@@ -120,8 +120,11 @@ func (ps *Proxies) Release(p *Proxy) {
 }
 
 // answers is the proxy's Ready check: its socket takes connections. It looks often: every
-// look that comes late adds to a first forward's time.
+// look that comes late adds to a first forward's time. A kubectl that makes no socket within
+// the wait is killed and started again.
 func (p *Proxy) answers(ctx context.Context, _ *proc.Process) error {
+	ctx, cancel := context.WithTimeout(ctx, p.wait)
+	defer cancel()
 	for wait := 2 * time.Millisecond; ; wait = min(2*wait, 5*time.Millisecond) {
 		var d net.Dialer
 		if c, err := d.DialContext(ctx, "unix", p.socket); err == nil {
