@@ -58,6 +58,10 @@ var failurePatterns = sync.OnceValue(func() []failurePattern {
 			func(w Where, _ []string) string {
 				return fmt.Sprintf("the connection script knows no instance %s: fix the database's instance line", w.Instance)
 			}},
+		{regexp.MustCompile(`a server of another engine\?`), Permanent,
+			func(w Where, _ []string) string {
+				return fmt.Sprintf("a server answers behind %s, but not as the database's engine: fix the database's engine line (rhizome envs shows it)", w.Instance)
+			}},
 		{regexp.MustCompile(`connection refused|was refused|i/o timeout|no route to host|no such host|network is unreachable|Unable to connect to the server|TLS handshake timeout|context deadline exceeded|no answer within`), Transient,
 			func(w Where, _ []string) string {
 				return fmt.Sprintf("the API server of %s does not answer: check your network or VPN, and that the cluster is up (kubectl --context %s cluster-info)", w.Context, w.Context)

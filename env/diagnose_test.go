@@ -36,6 +36,8 @@ func TestDiagnose(t *testing.T) {
 			Permanent, "the connection script knows no instance proj:us-central1:db"},
 		{"refused", `kubectl logs: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?`,
 			Transient, "the API server of gke_proj_us-central1_prod does not answer"},
+		{"wrong engine", `nothing answers behind pod port 3307: engine: the database did not answer: no PostgreSQL answer: the SSLRequest got 'd', want 'S' or 'N' (a server of another engine? check the database's engine in the config)`,
+			Permanent, "not as the database's engine: fix the database's engine line"},
 		{"silent server", `kubectl logs: no answer within 30s`, Transient, "does not answer"},
 		{"lost pod", `the port-forward exited before the forward was ready: error: lost connection to pod`, Transient, ""},
 		{"pending pod", `error: unable to forward port because pod is not running. Current status=Pending`, Transient, ""},

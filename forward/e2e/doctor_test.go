@@ -80,11 +80,11 @@ func TestDoctorAllGood(t *testing.T) {
 		t.Fatalf("rhizome agent = %v: %s", err, stderr)
 	}
 	checks, code := u.doctor("na-prod")
-	for _, name := range []string{"kubectl", "config", "na-prod databases", "na-prod context", "na-prod pods/portforward", "na-prod pods/exec", "na-prod deployment", "socket directory", "agent"} {
+	for _, name := range []string{"kubectl", "config", "na-prod databases", "na-prod context", "na-prod pods/portforward", "na-prod pods/exec", "na-prod deployment", "socket directory", "agent", "agent kubectl"} {
 		wantCheck(t, checks, name, true, "")
 	}
-	if code != 0 || len(checks) != 9 {
-		t.Errorf("doctor na-prod exited %d with %d checks, want 0 and 9: %v", code, len(checks), checks)
+	if code != 0 || len(checks) != 10 {
+		t.Errorf("doctor na-prod exited %d with %d checks, want 0 and 10: %v", code, len(checks), checks)
 	}
 	if got := checks["na-prod databases"].Detail; got != "bookkeeper (MySQL, port 33406)" {
 		t.Errorf("doctor's na-prod databases = %q, want bookkeeper (MySQL, port 33406)", got)

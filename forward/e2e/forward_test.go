@@ -235,7 +235,7 @@ func TestMissingDeploymentFailsFast(t *testing.T) {
 	u := newUser(t, 33356)
 	start := time.Now()
 	_, stderr, err := u.rhizome("forward", "nowhere", "bookkeeper")
-	if err == nil || !strings.Contains(stderr, "forward: failed") || !strings.Contains(stderr, `deployments.apps "no-such-deployment" not found`) {
+	if err == nil || !strings.Contains(stderr, "failed: ") || !strings.Contains(stderr, `deployments.apps "no-such-deployment" not found`) {
 		t.Errorf("forward to a missing deployment = %v, stderr %q; want kubectl's reason", err, stderr)
 	}
 	t.Logf("failed after %v", time.Since(start).Round(10*time.Millisecond))

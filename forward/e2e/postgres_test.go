@@ -217,7 +217,7 @@ func TestWrongEngineFails(t *testing.T) {
         port 35452
 `, cluster.Instance))
 	out, stderr, err := u.rhizome("forward", "na-prod", "mislabeled")
-	if err == nil || !strings.Contains(stderr, "forward: failed") || !strings.Contains(stderr, "no PostgreSQL answer") || !strings.Contains(stderr, "check the database's engine") {
+	if err == nil || !strings.Contains(stderr, "failed: ") || !strings.Contains(stderr, "no PostgreSQL answer") || !strings.Contains(stderr, "check the database's engine") {
 		t.Errorf("forward to a MySQL instance as postgres = %q, %v, stderr %q; want it failed, saying no PostgreSQL answered", out, err, stderr)
 	}
 }

@@ -92,9 +92,10 @@ func TestIdleForwardLeavesTheDatabaseAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Minute)
-	// One, at most: the readiness check reads the greeting and hangs up (MariaDB may count
-	// it a moment later); none for the sixty health checks since.
-	if after := abortedConnects(t); after-before > 1 {
+	// Sixty health checks count none. The readiness check reads the greeting and hangs up, which
+	// counts one; MariaDB counts some a moment late, and earlier tests' readiness checks may
+	// land in this minute too: a few, never one per check.
+	if after := abortedConnects(t); after-before > 5 {
 		t.Errorf("Aborted_connects went from %d to %d over a minute of an idle forward", before, after)
 	}
 	if p := u.ps().Running[0]; p.State != "ready" || p.Restarts != 0 {
