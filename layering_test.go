@@ -21,6 +21,7 @@ var allowedImports = map[string][]string{
 	"forward/engine":               {"env"},  // each engine's wire: probes and the simulated servers
 	"forward/kube":                 {"proc"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
+	"forward/internal/loopback":    {}, // tests' loopback servers
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
 	"agent":                        {"rpc", "rpc/safesocket", "proc", "forward", "env"},
 	"cli":                          {"rpc", "rpc/safesocket", "env", "agent", "forward"},
