@@ -17,9 +17,9 @@ var allowedImports = map[string][]string{
 	"rpc/safesocket":               {},
 	"proc":                         {},
 	"env":                          {"rpc"},
-	"forward":                      {"proc", "env", "forward/kube", "forward/engine"},
-	"forward/engine":               {"env"},  // each engine's wire: probes and the simulated servers
-	"forward/kube":                 {"proc"}, // the kube side knows no forwards, doors or engines
+	"forward":                      {"proc", "env", "forward/kube", "forward/engine", "rpc/safesocket"},
+	"forward/engine":               {"env"},                    // each engine's wire: probes and the simulated servers
+	"forward/kube":                 {"proc", "rpc/safesocket"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
 	"forward/internal/loopback":    {}, // tests' loopback servers
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // simulatedSpec runs the simulation as a forward's back end: a child that answers on a
@@ -60,7 +60,7 @@ func (b *unixBackend) String() string { return b.path }
 // forward and kubectl proxy has ended: the sockets left in it (a kubectl proxy does not remove
 // its own when it is stopped), then the directory itself if that leaves it empty.
 func RemovePrivateDir(dir string) {
-	if _, err := os.Lstat(dir); err != nil || kube.PrivateDir(dir) != nil {
+	if safesocket.CheckPrivateDir(dir) != nil {
 		return // gone already, or not ours to clean
 	}
 	kube.RemoveStale(dir)

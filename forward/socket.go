@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // maxSocketPath is the longest Unix socket path every platform rhizome runs on can bind:
@@ -146,32 +147,11 @@ func (l *socketListener) Close() error {
 	return err
 }
 
-// privateDir makes sure dir is a directory of ours that no one else may enter, making it if
-// it is missing.
-func privateDir(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("making the forwards' socket directory: %w", err)
-	}
-	return privateDirOf(dir)
-}
+// privateDir makes dir 0700 when missing and checks that it is the user's alone.
+func privateDir(dir string) error { return safesocket.MakePrivateDir(dir) }
 
 // privateDirOf says why dir is not a directory of ours that no one else may enter; nil if it is.
-func privateDirOf(dir string) error {
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("checking the forwards' socket directory: %w", err)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory (a symlink or a file?): remove it and ask again", dir)
-	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("%s belongs to uid %d, not to you: remove it and ask again", dir, st.Uid)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("%s is open to other users (mode %04o): chmod 700 %s", dir, perm, dir)
-	}
-	return nil
-}
+func privateDirOf(dir string) error { return safesocket.CheckPrivateDir(dir) }
 
 // removeStaleSockets deletes the sockets a killed agent left in dir, and the directories of
 // their own that it leaves empty. Only the agent holding the agent lock may call it, with the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/proc"
+	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
 // Kind is the process kind of a kubectl proxy, as ps shows it.
@@ -52,8 +53,12 @@ type Proxy struct {
 }
 
 // RemoveStale removes sockets that a killed agent's proxies left in dir: every proxy of this
-// agent starts after this, so none of them is live.
+// agent starts after this, so none of them is live. A dir that is not the user's alone (a
+// symlink planted in its place, another user's directory) is left untouched.
 func RemoveStale(dir string) {
+	if safesocket.CheckPrivateDir(dir) != nil {
+		return // missing, or not ours to clean: PrivateDir says why when a proxy needs it
+	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if e.Type()&os.ModeSocket != 0 {
@@ -208,21 +213,12 @@ func shortHash(s string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// PrivateDir makes dir 0700 if it is missing and checks that it is ours: a directory (not a
-// link), owned by us, that no one else may enter.
+// PrivateDir makes dir 0700 if it is missing (and its parent, the agent's socket directory)
+// and checks that it is ours alone: a directory another user made first, or a symlink, is
+// refused.
 func PrivateDir(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return err
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	if err := ownedPrivateDir(fi); err != nil {
-		return fmt.Errorf("%s: %w: remove it, and rhizome makes it anew", dir, err)
-	}
-	return nil
+	return safesocket.MakePrivateDir(dir)
 }
