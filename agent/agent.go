@@ -33,7 +33,8 @@ type Config struct {
 	// MaxProcesses bounds the supervised processes alive at once; default proc's, 1000.
 	MaxProcesses int
 	Grace        time.Duration // TERM→KILL grace for children; default 5 s
-	// HealthInterval is how often ready forwards are checked end to end; default 10 s.
+	// HealthInterval is how often ready forwards' chains are checked (a ping, never the
+	// database); default 10 s.
 	HealthInterval time.Duration
 	// MaxBackoff caps the wait between a forward's reconnect attempts; default 30 s.
 	MaxBackoff time.Duration

@@ -22,8 +22,9 @@ func forwardCommand() *cli.Command {
 		Name:      "forward",
 		Usage:     "give a ready local port to a database of an environment and print its handle",
 		ArgsUsage: "ENV DB [-- CMD ARGS…]",
-		Description: `The agent runs the connection script in the environment's pod, starts kubectl port-forward,
-waits until the database greets through the local port, and keeps the forward alive across pod
+		Description: `The agent runs the connection script in the environment's pod, opens a port-forward to it
+(through a private kubectl proxy, so kubectl keeps the credentials), waits until the database
+greets through the local port, and keeps the forward alive across pod
 restarts and dropped connections. Asking again returns the same forward.
 
    rhizome forward na-prod bookkeeper              # mysql://127.0.0.1:3306

@@ -13,8 +13,8 @@ import (
 // it sent again to another back end: the opening of a database protocol is a few hundred bytes.
 const maxReplay = 64 << 10
 
-// errSilentBackend means a back end ended a connection without a byte: kubectl accepts
-// connections on its port even when the pod behind it has gone.
+// errSilentBackend means a back end ended a connection without a byte: the pod refused the
+// stream (its error stream says why), or the process behind the port is gone.
 var errSilentBackend = errors.New("the back end closed the connection before the database answered")
 
 // answeredBackend connects p's client to a back end whose database has answered. Until the

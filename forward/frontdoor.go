@@ -11,8 +11,8 @@ import (
 )
 
 // frontDoor is one forward's local endpoint for the forward's whole life: its TCP port on
-// 127.0.0.1 (and ::1 where the host has it) and its private Unix socket. The back end (kubectl
-// port-forward, or the simulation) comes and goes under it: a connection that arrives while the
+// 127.0.0.1 (and ::1 where the host has it) and its private Unix socket. The back end (the port-forward
+// session's streams, or the simulation) comes and goes under it: a connection that arrives while the
 // back end is down waits for it, up to connectWait, so a client never sees "connection refused"
 // from a live forward and no other program can take the port while the chain reconnects.
 //

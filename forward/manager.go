@@ -17,7 +17,8 @@ import (
 type Options struct {
 	// Executable runs the simulated forward ("Executable _simulate-forward …").
 	Executable string
-	// HealthInterval is how often a ready forward is checked end to end; default 10 s.
+	// HealthInterval is how often a ready forward's chain is checked (a ping of its session,
+	// never a connection to the database); default 10 s.
 	HealthInterval time.Duration
 	// Restart is the policy for reconnecting; the zero value means DefaultRestart.
 	Restart proc.RestartPolicy
@@ -124,7 +125,7 @@ func (m *Manager) Wait() {
 }
 
 // Forward returns the handle of a ready forward for r, starting one if none runs. Equal
-// requests, concurrent or not, share one forward and one kubectl port-forward.
+// requests, concurrent or not, share one forward and one port-forward session.
 func (m *Manager) Forward(ctx context.Context, r Request) (Handle, error) {
 	if m.opts.SimulateAll {
 		r.Simulate = true

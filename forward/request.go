@@ -1,11 +1,13 @@
-// Package forward is the kubectl port-forward process type: it turns a request for a Cloud SQL
-// instance behind a Kubernetes deployment into a supervised, self-healing local port, and
-// shares one forward among every client that asks for the same thing.
+// Package forward is a forward's life: it turns a request for a Cloud SQL instance behind a
+// Kubernetes deployment into a supervised, self-healing local endpoint (the front door: a
+// loopback port and a private socket, for the owner alone), and shares one forward among
+// every client that asks for the same thing.
 //
-// The chain, redone on every (re)start: run the connection command in the pod (kubectl exec)
-// unless a proxy for the instance already runs there, read the proxy's port from the pod's
-// log, run kubectl port-forward, and call it ready only once a MySQL greeting comes back
-// through the local port.
+// The chain, redone on every attempt (chain.go): find a running pod of the deployment, learn
+// the pod port of the instance's proxy (pod-port, a remembered port, or the connection
+// command run with kubectl exec), open a port-forward session to the pod (forward/kube, through
+// the context's kubectl proxy), and call it ready only once the database's first bytes come
+// back through a stream of it (forward/engine). The door then opens a stream pair per client.
 package forward
 
 import (
