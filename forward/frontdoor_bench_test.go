@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rhizome-dev/rhizome/forward/engine"
+	"github.com/rhizome-dev/rhizome/forward/engine/mysql"
 )
 
 // BenchmarkConnect measures a client's connection set-up, from dial to the server's first
@@ -48,7 +48,7 @@ func BenchmarkConnect(b *testing.B) {
 
 // greetingServer greets each connection with one packet and closes it once the client has.
 func greetingServer(b *testing.B) string {
-	greeting := engine.AppendGreeting(nil, "bench", 1)
+	greeting := mysql.AppendGreeting(nil, "bench", 1)
 	return listen(b, func(c net.Conn) {
 		_, _ = c.Write(greeting)
 		_, _ = io.Copy(io.Discard, c)

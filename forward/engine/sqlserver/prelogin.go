@@ -1,12 +1,15 @@
-package engine
+// Package sqlserver is SQL Server's wire (TDS) as far as rhizome speaks it: the PRELOGIN
+// exchange that proves a server answers, and the simulated server.
+package sqlserver
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // TDS, the protocol of SQL Server ([MS-TDS]): every message travels in packets with an 8-byte
@@ -46,22 +49,16 @@ type preloginOption struct {
 	data  []byte
 }
 
-// CheckSQLServer connects to addr, sends a TDS PRELOGIN packet and parses the server's reply
-// (its header and option table), proving the whole chain works. It returns the version the
-// server announces. It is the probe of env.SQLServer.
-func CheckSQLServer(ctx context.Context, addr string) (string, error) {
-	return probeAddr(ctx, addr, preloginReplyOf)
-}
-
-// preloginReplyOf is CheckSQLServer's exchange on a connection made.
-func preloginReplyOf(conn net.Conn) (string, error) {
+// Exchange sends a TDS PRELOGIN packet on conn and parses the server's reply (its header and
+// option table), proving the whole chain works. It returns the version the server announces.
+func Exchange(conn net.Conn) (string, error) {
 	// Encryption off, as drivers ask by default: whatever the server's setting, it answers.
 	hello := appendPrelogin(nil, tdsPrelogin, []preloginOption{
 		{plVersion, make([]byte, 6)},
 		{plEncryption, []byte{encryptOff}},
 	})
 	if _, err := conn.Write(hello); err != nil {
-		return "", fmt.Errorf("%w: sending the SQL Server PRELOGIN: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: sending the SQL Server PRELOGIN: %v", wire.ErrNoGreeting, err)
 	}
 	return readPreloginReply(conn)
 }
@@ -108,7 +105,7 @@ func appendPreloginReply(b []byte, major, minor byte, build uint16) []byte {
 func readTDSPacket(r io.Reader) (byte, []byte, error) {
 	var h [tdsHeaderLen]byte
 	if _, err := io.ReadFull(r, h[:]); err != nil {
-		if closedEarly(err) {
+		if wire.ClosedEarly(err) {
 			return 0, nil, errors.New("the connection closed before the server spoke")
 		}
 		return 0, nil, err
@@ -128,18 +125,18 @@ func readTDSPacket(r io.Reader) (byte, []byte, error) {
 func readPreloginReply(r io.Reader) (string, error) {
 	typ, payload, err := readTDSPacket(r)
 	if err != nil {
-		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: %v", wire.ErrNoGreeting, err)
 	}
 	if typ != tdsTabularResult {
-		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: packet type %#x, want %#x (a server of another engine? check the database's engine in the config)", ErrNoGreeting, typ, tdsTabularResult)
+		return "", fmt.Errorf("%w: no SQL Server PRELOGIN reply: packet type %#x, want %#x (a server of another engine? check the database's engine in the config)", wire.ErrNoGreeting, typ, tdsTabularResult)
 	}
 	opts, err := parsePreloginOptions(payload)
 	if err != nil {
-		return "", fmt.Errorf("%w: the SQL Server PRELOGIN reply: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: the SQL Server PRELOGIN reply: %v", wire.ErrNoGreeting, err)
 	}
 	v := opts[plVersion]
 	if len(v) != 6 {
-		return "", fmt.Errorf("%w: the SQL Server PRELOGIN reply has no VERSION", ErrNoGreeting)
+		return "", fmt.Errorf("%w: the SQL Server PRELOGIN reply has no VERSION", wire.ErrNoGreeting)
 	}
 	desc := fmt.Sprintf("SQL Server %d.%d.%d", v[0], v[1], binary.BigEndian.Uint16(v[2:4]))
 	if e := opts[plEncryption]; len(e) == 1 {

@@ -1,27 +1,24 @@
-package engine
+// Package mysql is MySQL's and MariaDB's wire as far as rhizome speaks it: the server's
+// greeting that proves a server answers, and the simulated server.
+package mysql
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // mysqlProtocolV10 is the first payload byte of every MySQL/MariaDB server greeting since 3.21.
 const mysqlProtocolV10 = 10
 
-// CheckGreeting connects to addr and reads the MySQL server greeting, proving the whole chain
-// (local port → kubectl → pod → proxy → database) works, not just kubectl's listener. It
-// returns the server's version string. It is the probe of env.MySQL.
-func CheckGreeting(ctx context.Context, addr string) (string, error) {
-	return probeAddr(ctx, addr, greetingOf)
-}
-
-// greetingOf is CheckGreeting's exchange on a connection made.
-func greetingOf(conn net.Conn) (string, error) {
+// Exchange reads the MySQL server greeting on conn, proving the whole chain (door → stream →
+// pod → proxy → database) works. It returns the server's version string.
+func Exchange(conn net.Conn) (string, error) {
 	return readGreeting(bufio.NewReader(conn))
 }
 
@@ -30,25 +27,25 @@ func greetingOf(conn net.Conn) (string, error) {
 func readGreeting(r *bufio.Reader) (string, error) {
 	var header [4]byte
 	if _, err := io.ReadFull(r, header[:]); err != nil {
-		if closedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", ErrNoGreeting)
+		if wire.ClosedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return "", fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", wire.ErrNoGreeting)
 		}
-		return "", fmt.Errorf("%w: no MySQL greeting: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
 	}
 	size := int(header[0]) | int(header[1])<<8 | int(header[2])<<16
 	if size < 2 || size > 1<<16 {
-		return "", fmt.Errorf("%w: no MySQL greeting: first packet of %d bytes", ErrNoGreeting, size)
+		return "", fmt.Errorf("%w: no MySQL greeting: first packet of %d bytes", wire.ErrNoGreeting, size)
 	}
 	payload := make([]byte, size)
 	if _, err := io.ReadFull(r, payload); err != nil {
-		return "", fmt.Errorf("%w: no MySQL greeting: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
 	}
 	if payload[0] == 0xff && size >= 3 { // the server refused us, but it is a MySQL server
 		code := binary.LittleEndian.Uint16(payload[1:3])
-		return "", fmt.Errorf("%w: the MySQL server sent error %d: %s", ErrNoGreeting, code, trimmed(payload[3:]))
+		return "", fmt.Errorf("%w: the MySQL server sent error %d: %s", wire.ErrNoGreeting, code, trimmed(payload[3:]))
 	}
 	if payload[0] != mysqlProtocolV10 {
-		return "", fmt.Errorf("%w: no MySQL greeting: protocol byte %d, want %d", ErrNoGreeting, payload[0], mysqlProtocolV10)
+		return "", fmt.Errorf("%w: no MySQL greeting: protocol byte %d, want %d", wire.ErrNoGreeting, payload[0], mysqlProtocolV10)
 	}
 	end := 1
 	for end < len(payload) && payload[end] != 0 {

@@ -1,11 +1,14 @@
-package engine
+// Package postgres is PostgreSQL's wire as far as rhizome speaks it: the answer to an
+// SSLRequest that proves a server answers, and the simulated server.
+package postgres
 
 import (
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
+
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // pgSSLRequestCode stands where a StartupMessage has its protocol version: 1234 in the high 16
@@ -13,18 +16,12 @@ import (
 // "Message Formats": SSLRequest).
 const pgSSLRequestCode = 1234<<16 | 5679
 
-// CheckPostgres connects to addr, sends a PostgreSQL SSLRequest and reads the server's one-byte
-// answer, 'S' (TLS offered) or 'N' (not), proving the whole chain works. Nothing more is sent:
-// a connection closed after the answer leaves no error in the server's log. It is the probe of
-// env.Postgres.
-func CheckPostgres(ctx context.Context, addr string) (string, error) {
-	return probeAddr(ctx, addr, sslAnswerOf)
-}
-
-// sslAnswerOf is CheckPostgres's exchange on a connection made.
-func sslAnswerOf(conn net.Conn) (string, error) {
+// Exchange sends a PostgreSQL SSLRequest on conn and reads the server's one-byte answer, 'S'
+// (TLS offered) or 'N' (not), proving the whole chain works. Nothing more is sent: a
+// connection closed after the answer leaves no error in the server's log.
+func Exchange(conn net.Conn) (string, error) {
 	if _, err := conn.Write(appendSSLRequest(nil)); err != nil {
-		return "", fmt.Errorf("%w: sending the PostgreSQL SSLRequest: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: sending the PostgreSQL SSLRequest: %v", wire.ErrNoGreeting, err)
 	}
 	return readSSLAnswer(conn)
 }
@@ -44,10 +41,10 @@ func isSSLRequest(msg []byte) bool {
 func readSSLAnswer(r io.Reader) (string, error) {
 	var b [1]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
-		if closedEarly(err) {
-			return "", fmt.Errorf("%w: no PostgreSQL answer: the connection closed before the server spoke", ErrNoGreeting)
+		if wire.ClosedEarly(err) {
+			return "", fmt.Errorf("%w: no PostgreSQL answer: the connection closed before the server spoke", wire.ErrNoGreeting)
 		}
-		return "", fmt.Errorf("%w: no PostgreSQL answer: %v", ErrNoGreeting, err)
+		return "", fmt.Errorf("%w: no PostgreSQL answer: %v", wire.ErrNoGreeting, err)
 	}
 	switch b[0] {
 	case 'S':
@@ -57,7 +54,7 @@ func readSSLAnswer(r io.Reader) (string, error) {
 	case 'E':
 		// Only a server from before SSL support (7.0) answers with an ErrorResponse: it is a
 		// PostgreSQL server, but not one a client of today can use.
-		return "", fmt.Errorf("%w: the PostgreSQL server refused the SSLRequest with an error", ErrNoGreeting)
+		return "", fmt.Errorf("%w: the PostgreSQL server refused the SSLRequest with an error", wire.ErrNoGreeting)
 	}
-	return "", fmt.Errorf("%w: no PostgreSQL answer: the SSLRequest got %q, want 'S' or 'N' (a server of another engine? check the database's engine in the config)", ErrNoGreeting, b[0])
+	return "", fmt.Errorf("%w: no PostgreSQL answer: the SSLRequest got %q, want 'S' or 'N' (a server of another engine? check the database's engine in the config)", wire.ErrNoGreeting, b[0])
 }
