@@ -44,6 +44,12 @@ type Request struct {
 	// Wait bounds how long Forward waits for the forward to be ready; 0 means DefaultWait. A
 	// forward that was never ready stops when no client waits for it any more.
 	Wait time.Duration
+
+	// User, PasswordCommand and PasswordTTL are the login the door makes for the owner's
+	// clients that bring no password (see rpc.ForwardParams). No PasswordCommand: no login.
+	User            string
+	PasswordCommand []string
+	PasswordTTL     time.Duration // 0: run PasswordCommand for every connection
 }
 
 // DefaultWait is how long a client waits for a forward by default.

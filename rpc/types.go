@@ -67,6 +67,16 @@ type ForwardParams struct {
 	// Wait bounds how long the call waits for the forward to be ready; 0: 60 s. A forward that
 	// was never ready stops when no call waits for it any more.
 	Wait Duration `json:"wait,omitempty"`
+
+	// User is the database user the front door logs the owner's clients in as when they bring
+	// no password of their own; "" keeps the user the client names.
+	User string `json:"user,omitempty"`
+	// PasswordCommand is run by the agent (argv, no shell) for the password the door logs in
+	// with: the first line of its output. Empty: the door logs nobody in.
+	PasswordCommand []string `json:"password_command,omitempty"`
+	// PasswordTTL is how long the agent keeps a password from PasswordCommand; 0 runs the
+	// command for every connection. Clients send the effective value (env's default: 5m).
+	PasswordTTL Duration `json:"password_ttl,omitempty"`
 }
 
 // Handle is what a ready forward gives back: the seed's shape.
