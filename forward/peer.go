@@ -21,3 +21,12 @@ func peerUID(c net.Conn) (int, error) {
 	}
 	return -1, errPeerUnknowable
 }
+
+// LoginEndpoints names the front door's endpoints whose peers the door verifies as the owner
+// on this platform: the only ones on which it may log a client in to the database.
+func LoginEndpoints() []string {
+	if tcpPeerKnowable {
+		return []string{"tcp", "socket"}
+	}
+	return []string{"socket"}
+}

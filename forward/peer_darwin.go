@@ -7,6 +7,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// tcpPeerKnowable: macOS has no interface that tells who owns a TCP peer socket.
+const tcpPeerKnowable = false
+
 // tcpPeerUID: macOS has no interface that tells who owns a TCP peer socket.
 func tcpPeerUID(*net.TCPConn) (int, error) { return -1, errPeerUnknowable }
 

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// tcpPeerKnowable: the kernel's socket table (sock_diag) names every TCP peer's owner.
+const tcpPeerKnowable = true
+
 // Linux's sock_diag interface (linux/sock_diag.h, linux/inet_diag.h).
 const (
 	netlinkInetDiag   = 4  // NETLINK_INET_DIAG
