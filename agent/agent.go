@@ -16,6 +16,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -242,7 +243,7 @@ func (a *Agent) Close() error {
 // agent may take the socket's place. Only the first call does anything.
 func (a *Agent) removeFiles() {
 	a.filesOnce.Do(func() {
-		forward.RemoveSocketDir(ForwardSocketDir(a.cfg.Socket))
+		door.RemoveSocketDir(ForwardSocketDir(a.cfg.Socket))
 		forward.RemovePrivateDir(PrivateDir(a.cfg.Socket))
 		a.ln.unlock()
 	})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/forward"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/proc"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
@@ -33,7 +34,7 @@ func toHandle(h forward.Handle) rpc.Handle {
 	}
 }
 
-func toTraffic(t forward.Traffic) rpc.Traffic {
+func toTraffic(t door.Traffic) rpc.Traffic {
 	r := rpc.Traffic{Active: t.Active, Accepted: t.Accepted, Refused: t.Refused, BytesIn: t.BytesIn, BytesOut: t.BytesOut}
 	if !t.LastActivity.IsZero() {
 		last := t.LastActivity

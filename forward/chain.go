@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
@@ -29,7 +30,7 @@ type chain struct {
 	req   Request
 	k     kubectl // for the connection command and the pod's log
 	re    *regexp.Regexp
-	door  *frontDoor
+	door  *door.Door
 	ports *podPorts   // pod ports remembered across attempts, forwards and agents
 	proxy *kube.Proxy // the context's kubectl proxy, shared with other forwards
 	noWS  bool        // SPDY only (KUBECTL_PORT_FORWARD_WEBSOCKETS=false)
@@ -66,7 +67,7 @@ const (
 // prepare finds a running pod, the pod port and opens the session. It returns what the
 // attempt does, for ps: there is no command, the streams run in the agent.
 func (c *chain) prepare(ctx context.Context, p *proc.Process) ([]string, error) {
-	c.door.down()
+	c.door.Down()
 	c.attempts++
 	if err := c.proxy.Up(ctx); err != nil {
 		return nil, err
@@ -206,7 +207,7 @@ func (c *chain) run(ctx context.Context, p *proc.Process) error {
 			}()
 		}
 	}
-	c.door.down()
+	c.door.Down()
 	if p.Info().State == proc.Ready {
 		p.Kick(why)
 		<-ctx.Done()
@@ -227,8 +228,8 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
 		version, err := engine.ProbeThrough(ctx, c.req.Engine, b.Dial)
 		if err == nil {
-			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, pod %s port %d, %s)", c.req.SQLConnection, c.door.port, version, c.pod, c.remotePort, c.session.Protocol)
-			c.door.up(b)
+			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, pod %s port %d, %s)", c.req.SQLConnection, c.door.Port(), version, c.pod, c.remotePort, c.session.Protocol)
+			c.door.Up(b)
 			c.guessed = false
 			if c.req.PodPort == 0 {
 				if err := c.ports.set(podPortKey(c.req), c.remotePort); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -22,7 +23,7 @@ import (
 type entry struct {
 	proc   *proc.Process
 	handle Handle
-	door   *frontDoor
+	door   *door.Door
 	life   *lifetime
 	where  env.Where
 	req    Request       // what started it
@@ -52,9 +53,9 @@ func (f *failure) Error() string {
 	return fmt.Sprintf("%v\n  fix: %s", f.err, f.fix)
 }
 
-func newEntry(r Request, door *frontDoor) *entry {
+func newEntry(r Request, d *door.Door) *entry {
 	return &entry{
-		handle: newHandle(door, r), door: door, req: r, start: time.Now(),
+		handle: newHandle(d, r), door: d, req: r, start: time.Now(),
 		where: env.Where{Environment: r.Name, Context: r.Context, Namespace: r.Namespace,
 			Deployment: r.Deployment, Instance: r.SQLConnection},
 		gaveUp: make(chan struct{}), over: make(chan struct{}),
@@ -180,7 +181,7 @@ func (e *entry) endItself(state, reason string) {
 	e.mu.Lock()
 	e.endState = state
 	e.mu.Unlock()
-	if cut := e.door.close(reason); cut > 0 {
+	if cut := e.door.Close(reason); cut > 0 {
 		e.proc.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
 	}
 	e.proc.StopBecause(reason)

@@ -1,6 +1,11 @@
 package forward
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/rhizome-dev/rhizome/forward/door"
+)
 
 func TestHandlePerEngine(t *testing.T) {
 	tests := []struct {
@@ -17,9 +22,17 @@ func TestHandlePerEngine(t *testing.T) {
 		if got := r.localPort(); got != tt.port {
 			t.Errorf("Request{Engine: %q}.localPort() = %d, want %d", tt.engine, got, tt.port)
 		}
-		h := newHandle(&frontDoor{port: tt.port}, r)
-		if h.ConnectionString != tt.url || h.Engine != tt.name || h.Moved {
-			t.Errorf("newHandle(%d, engine %q) = %+v, want %s, engine %s, not moved", tt.port, tt.engine, h, tt.url, tt.name)
+		d, err := door.Open(door.Config{Port: r.localPort(), Engine: r.engine()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Close("test over")
+		url := fmt.Sprintf("%s://127.0.0.1:%d", tt.name, d.Port())
+		if d.Port() == tt.port {
+			url = tt.url
+		}
+		if h := newHandle(d, r); h.ConnectionString != url || h.Engine != tt.name || h.Moved != (d.Port() != tt.port) {
+			t.Errorf("newHandle(door on %d, engine %q) = %+v, want %s, engine %s", d.Port(), tt.engine, h, url, tt.name)
 		}
 	}
 	if a, b := (Request{SQLConnection: "p:r:i"}), (Request{SQLConnection: "p:r:i", Engine: "postgres"}); a.key() == b.key() {

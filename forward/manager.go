@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
@@ -98,10 +99,10 @@ func NewManager(sup *proc.Supervisor, opts Options) *Manager {
 		opts.Restart.MinBackoff = min(opts.Restart.MinBackoff, opts.MaxBackoff)
 	}
 	if opts.SocketDir != "" {
-		removeStaleSockets(opts.SocketDir)
+		door.RemoveStaleSockets(opts.SocketDir)
 	}
 	tempDir := ""
-	if opts.PrivateDir == "" || len(opts.PrivateDir)+len("/k-0123456789ab.sock") > maxSocketPath {
+	if opts.PrivateDir == "" || len(opts.PrivateDir)+len("/k-0123456789ab.sock") > door.MaxSocketPath {
 		// No room for a socket path there: a fresh directory of our own in the temporary
 		// one (MkdirTemp makes it 0700, with a name no one can take first).
 		if dir, err := os.MkdirTemp("", "rz-"); err == nil {
@@ -202,32 +203,28 @@ func (m *Manager) entryFor(r Request) (e *entry, fresh bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	door, err := m.openDoor(r)
+	d, err := m.openDoor(r)
 	if err != nil {
 		m.releaseProxy(c)
 		return nil, false, err
 	}
-	c.door = door
-	e = newEntry(r, door)
+	c.door = d
+	e = newEntry(r, d)
 	e.watch(&spec)
 	pr, err := m.sup.Start(context.Background(), spec)
 	if err != nil {
-		door.close("the forward could not start")
+		d.Close("the forward could not start")
 		m.releaseProxy(c)
 		// %w twice: callers can still tell proc's limit or shutdown from a failed chain.
 		return nil, false, fmt.Errorf("%w: %w", ErrFailed, err)
 	}
 	e.proc = pr
-	door.logf = pr.Logf
-	door.lostBackend = pr.Kick
-	door.waiting = pr.RetryNow
 	e.life = &lifetime{
 		idleTimeout: r.IdleTimeout, maxAge: r.MaxAge,
-		active: func() int { return door.traffic().Active },
+		active: func() int { return d.Traffic().Active },
 		end:    e.endItself,
 	}
-	door.activeChanged = e.life.changed
-	door.serve()
+	d.Serve(door.Hooks{Logf: pr.Logf, LostBackend: pr.Kick, Waiting: pr.RetryNow, ActiveChanged: e.life.changed})
 	e.life.start()
 	m.forwards[r.key()] = e
 	m.wg.Add(1)
@@ -240,7 +237,7 @@ func (m *Manager) entryFor(r Request) (e *entry, fresh bool, err error) {
 		if info.Reason != "" {
 			reason += ": " + info.Reason
 		}
-		if cut := door.close(reason); cut > 0 {
+		if cut := d.Close(reason); cut > 0 {
 			pr.Logf("%s: closed the front door, cutting %d open connection%s", reason, cut, plural(cut))
 		}
 		m.releaseProxy(c)
@@ -264,24 +261,12 @@ func (m *Manager) releaseProxy(c *chain) {
 }
 
 // openDoor binds the forward's port, the asked-for one or the next free one, and its socket.
-func (m *Manager) openDoor(r Request) (*frontDoor, error) {
-	ls, port, err := listenTCP(r.LocalPort, r.PinPort, m.heldLocked)
-	if err != nil {
-		return nil, err
-	}
-	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid()}
-	d.connectWait.Store(int64(r.ConnectWait))
-	d.init()
-	if m.opts.SocketDir != "" {
-		ul, path, err := listenUnix(m.opts.SocketDir, r.engine(), r.label(), fmt.Sprint(r.key()), port)
-		if err != nil {
-			d.unixErr = err
-		} else {
-			d.listeners = append(d.listeners, ul)
-			d.unixPath = path
-		}
-	}
-	return d, nil
+func (m *Manager) openDoor(r Request) (*door.Door, error) {
+	return door.Open(door.Config{
+		Port: r.LocalPort, Pinned: r.PinPort, Held: m.heldLocked,
+		Engine: r.engine(), SocketDir: m.opts.SocketDir, Name: r.label(), ID: fmt.Sprint(r.key()),
+		ConnectWait: r.ConnectWait,
+	})
 }
 
 // spec builds the process for r: the real chain, or the simulation. A real chain holds the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/door"
 )
 
 // Request asks for a forward. The first five fields are the seed's parameters.
@@ -101,19 +102,19 @@ type Handle struct {
 	Notes []string
 }
 
-func newHandle(d *frontDoor, r Request) Handle {
+func newHandle(d *door.Door, r Request) Handle {
 	e := r.engine()
 	h := Handle{
-		ConnectionString: e.URL(d.port),
-		LocalPort:        d.port,
+		ConnectionString: e.URL(d.Port()),
+		LocalPort:        d.Port(),
 		SQLConnection:    r.SQLConnection,
-		Moved:            d.port != r.localPort(),
+		Moved:            d.Port() != r.localPort(),
 		Engine:           e.Name,
-		UnixSocket:       d.unixPath,
+		UnixSocket:       d.UnixPath(),
 		Simulated:        r.Simulate,
 	}
-	if d.unixErr != nil {
-		h.UnixSocketError = d.unixErr.Error()
+	if err := d.UnixErr(); err != nil {
+		h.UnixSocketError = err.Error()
 	}
 	return h
 }
@@ -129,7 +130,7 @@ func (r Request) label() string {
 // Errors a forward request can end with.
 var (
 	ErrInvalid        = errors.New("forward: invalid request")
-	ErrPortInUse      = errors.New("forward: local port in use")
+	ErrPortInUse      = door.ErrPortInUse
 	ErrKubectlMissing = errors.New("forward: kubectl not found")
 	ErrFailed         = errors.New("forward: failed")
 )

@@ -14,9 +14,9 @@ func (e *entry) retune(r Request) []string {
 	defer e.mu.Unlock()
 	var notes []string
 	name := r.label()
-	if d := r.ConnectWait; d > 0 && d != e.door.connectWaitNow() {
-		notes = append(notes, fmt.Sprintf("%s: connect-wait is now %v (was %v)", name, d, e.door.connectWaitNow()))
-		e.door.connectWait.Store(int64(d))
+	if d := r.ConnectWait; d > 0 && d != e.door.ConnectWait() {
+		notes = append(notes, fmt.Sprintf("%s: connect-wait is now %v (was %v)", name, d, e.door.ConnectWait()))
+		e.door.SetConnectWait(d)
 	}
 	idle, maxAge := e.life.settings()
 	if d := r.IdleTimeout; d > 0 && d != idle {

@@ -4,12 +4,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/forward/door"
 )
 
 // TestRetuneSaysWhatItCannotChange: a live forward's connection command and pod port stay as
 // they were, and the note says so and how to change them.
 func TestRetuneSaysWhatItCannotChange(t *testing.T) {
-	e := &entry{door: &frontDoor{}, start: time.Now(), req: Request{Name: "env/db", ConnectCommand: []string{"/bin/a"}},
+	e := &entry{door: &door.Door{}, start: time.Now(), req: Request{Name: "env/db", ConnectCommand: []string{"/bin/a"}},
 		life: &lifetime{active: func() int { return 0 }, end: func(string, string) {}}}
 	notes := e.retune(Request{Name: "env/db", ConnectCommand: []string{"/bin/b"}, PodPort: 5432})
 	all := strings.Join(notes, "\n")

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
@@ -18,11 +19,11 @@ import (
 // simulatedSpec runs the simulation as a forward's back end: a child that answers on a
 // private socket in the agent's own directory, which the door dials per connection.
 func (m *Manager) simulatedSpec(spec proc.Spec, c *chain) (proc.Spec, *chain, error) {
-	b := &unixBackend{path: filepath.Join(m.opts.PrivateDir, "s-"+shortHash(fmt.Sprint(c.req.key()))+".sock")}
+	b := &unixBackend{path: filepath.Join(m.opts.PrivateDir, "s-"+door.ShortHash(fmt.Sprint(c.req.key()))+".sock")}
 	spec.Kind = KindSimulated
 	spec.Run, spec.Health = nil, nil // a child of its own, which proc watches
 	spec.Prepare = func(context.Context, *proc.Process) ([]string, error) {
-		c.door.down()
+		c.door.Down()
 		if err := kube.PrivateDir(m.opts.PrivateDir); err != nil {
 			return nil, err
 		}
@@ -32,8 +33,8 @@ func (m *Manager) simulatedSpec(spec proc.Spec, c *chain) (proc.Spec, *chain, er
 		for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
 			version, err := engine.ProbeThrough(ctx, c.req.Engine, b.Dial)
 			if err == nil {
-				p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, simulated)", c.req.SQLConnection, c.door.port, version)
-				c.door.up(b)
+				p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, simulated)", c.req.SQLConnection, c.door.Port(), version)
+				c.door.Up(b)
 				return nil
 			}
 			select {

@@ -2,6 +2,7 @@ package forward
 
 import (
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/proc"
 )
 
@@ -16,7 +17,7 @@ const (
 // Status is what ps shows of a forward beyond its process.
 type Status struct {
 	Handle  Handle
-	Traffic Traffic
+	Traffic door.Traffic
 	// State is the forward's state as people see it (proc's, or one of the above).
 	State string
 	// Fix says what to do about the latest failure, when its message is a known one.
@@ -25,7 +26,7 @@ type Status struct {
 
 func (e *entry) status() Status {
 	info := e.proc.Info()
-	st := Status{Handle: e.handle, Traffic: e.door.traffic(), State: e.shownState(info.State)}
+	st := Status{Handle: e.handle, Traffic: e.door.Traffic(), State: e.shownState(info.State)}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if last := e.latestFailureLocked(); last != nil && (info.State == proc.Restarting || info.State == proc.Failed) {

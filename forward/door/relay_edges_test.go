@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"bytes"
@@ -28,8 +28,8 @@ func TestHalfClosedClientGetsTheWholeAnswer(t *testing.T) {
 		}
 	})
 	d, _ := testDoor(t, 10*time.Second)
-	d.up(tcpBackend(back))
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	d.Up(tcpBackend(back))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,23 +61,23 @@ func TestClientLeavingBeforeTheAnswerEndsTheRelay(t *testing.T) {
 	})
 	t.Cleanup(func() { close(testOver) }) // before listen's own clean-up, which waits for this
 	d, logged := testDoor(t, 10*time.Second)
-	d.up(tcpBackend(back))
+	d.Up(tcpBackend(back))
 	const n = 20
 	for i := range n {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Let in first (a client gone before the peer check is refused: whose it was cannot
 		// be told), then gone.
-		waitFor(t, "the client let in", func() bool { return d.traffic().Accepted == i+1 })
+		waitFor(t, "the client let in", func() bool { return d.Traffic().Accepted == i+1 })
 		c.Close()
 	}
 	waitFor(t, "every relay ended and its end passed on", func() bool {
-		tr := d.traffic()
+		tr := d.Traffic()
 		return tr.Accepted == n && tr.Active == 0 && ended.Load() == n
 	})
-	if tr := d.traffic(); tr.Active != 0 {
+	if tr := d.Traffic(); tr.Active != 0 {
 		t.Errorf("after %d clients left: active %d, want 0", n, tr.Active)
 	}
 	waitFor(t, "the reason logged", func() bool {
@@ -90,7 +90,7 @@ func TestClientLeavingBeforeTheAnswerEndsTheRelay(t *testing.T) {
 // reason in the forward's log, not dropped without a word.
 func TestConnectionAcceptedAsTheDoorClosesIsToldWhy(t *testing.T) {
 	d, logged := testDoor(t, 10*time.Second)
-	d.up(tcpBackend(echoServer(t)))
+	d.Up(tcpBackend(echoServer(t)))
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestConnectionAcceptedAsTheDoorClosesIsToldWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	const why = "idle-stopped: idle-timeout 1s passed with no open connection"
-	d.close(why)
+	d.Close(why)
 	// What the accept loop does with a connection it accepted and admitted as close began.
 	d.wg.Add(1)
 	d.relay(accepted)

@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"net"
@@ -139,21 +139,21 @@ func TestPostgresSocketAnswersAsPort5432(t *testing.T) {
 		_, _ = c.Write(b)
 	})
 	d, _ := testDoorOf(t, 10*time.Second, env.Postgres)
-	d.up(tcpBackend(back))
-	if d.port == 5432 {
+	d.Up(tcpBackend(back))
+	if d.Port() == 5432 {
 		t.Fatal("the test door is on 5432: pick another port")
 	}
-	host := lookupEngine(t, env.Postgres).SocketHost(d.unixPath)
+	host := lookupEngine(t, env.Postgres).SocketHost(d.UnixPath())
 	c, err := net.Dial("unix", filepath.Join(host, ".s.PGSQL.5432"))
 	if err != nil {
-		t.Fatalf("dial .s.PGSQL.5432 in %s (port %d): %v", host, d.port, err)
+		t.Fatalf("dial .s.PGSQL.5432 in %s (port %d): %v", host, d.Port(), err)
 	}
 	c.Close()
 	out, _ := exec.Command("psql", "-X", "-w", "-h", host, "-c", "SELECT 1").CombinedOutput()
 	if want := "reached the test's back end"; !strings.Contains(string(out), want) {
 		t.Errorf("psql -h %s (no -p) said %q, want %q", host, out, want)
 	}
-	d.close("test over")
+	d.Close("test over")
 	if _, err := os.Stat(host); !os.IsNotExist(err) {
 		t.Errorf("the socket's directory %s is still there after close: %v", host, err)
 	}

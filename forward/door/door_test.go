@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"bufio"
@@ -28,36 +28,51 @@ func echoServer(t testing.TB) string {
 }
 
 // testDoor opens a front door on a free port with a MySQL socket in a fresh private directory.
-func testDoor(t testing.TB, wait time.Duration) (*frontDoor, func() string) {
+func testDoor(t testing.TB, wait time.Duration) (*Door, func() string) {
 	return testDoorOf(t, wait, env.MySQL)
 }
 
 // testDoorOf opens a front door on a free port with the socket of engine in a fresh private
 // directory.
-func testDoorOf(t testing.TB, wait time.Duration, engine string) (*frontDoor, func() string) {
+func testDoorOf(t testing.TB, wait time.Duration, engine string) (*Door, func() string) {
+	return testDoorWith(t, testConfig(t, wait, engine), Hooks{})
+}
+
+// testConfig is testDoorOf's configuration.
+func testConfig(t testing.TB, wait time.Duration, engine string) Config {
+	return Config{Port: 40000, ConnectWait: wait, Engine: lookupEngine(t, engine),
+		SocketDir: filepath.Join(shortDir(t), "forwards"), Name: "test/door", ID: "id"}
+}
+
+// testDoorWith opens a door with cfg and serves it with h, whose unset hooks do nothing but
+// Logf's, which the returned function reads back.
+func testDoorWith(t testing.TB, cfg Config, h Hooks) (*Door, func() string) {
 	t.Helper()
-	ls, port, err := listenTCP(40000, false, nil)
+	d, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &frontDoor{port: port, listeners: ls, owner: os.Getuid()}
-	d.connectWait.Store(int64(wait))
-	d.init()
-	ul, path, err := listenUnix(filepath.Join(shortDir(t), "forwards"), lookupEngine(t, engine), "test/door", "id", port)
-	if err != nil {
-		t.Fatal(err)
+	if cfg.SocketDir != "" && d.UnixPath() == "" {
+		t.Fatal(d.UnixErr())
 	}
-	d.listeners, d.unixPath = append(d.listeners, ul), path
 	var mu sync.Mutex
 	var logged []string
-	d.logf = func(format string, args ...any) {
+	h.Logf = func(format string, args ...any) {
 		mu.Lock()
 		defer mu.Unlock()
 		logged = append(logged, fmt.Sprintf(format, args...))
 	}
-	d.activeChanged = func() {}
-	d.serve()
-	t.Cleanup(func() { d.close("test over") })
+	if h.ActiveChanged == nil {
+		h.ActiveChanged = func() {}
+	}
+	if h.LostBackend == nil {
+		h.LostBackend = func(string) {}
+	}
+	if h.Waiting == nil {
+		h.Waiting = func(string) {}
+	}
+	d.Serve(h)
+	t.Cleanup(func() { d.Close("test over") })
 	return d, func() string {
 		mu.Lock()
 		defer mu.Unlock()
@@ -77,8 +92,8 @@ func TestFrontDoorHoldsAConnectionUntilTheBackEndIsUp(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoor(t, 10*time.Second)
 	for _, addr := range []struct{ network, addr string }{
-		{"tcp", fmt.Sprintf("127.0.0.1:%d", d.port)},
-		{"unix", d.unixPath},
+		{"tcp", fmt.Sprintf("127.0.0.1:%d", d.Port())},
+		{"unix", d.UnixPath()},
 	} {
 		c, err := net.Dial(addr.network, addr.addr)
 		if err != nil {
@@ -87,15 +102,15 @@ func TestFrontDoorHoldsAConnectionUntilTheBackEndIsUp(t *testing.T) {
 		defer c.Close()
 		go func() {
 			time.Sleep(50 * time.Millisecond)
-			d.up(tcpBackend(back))
+			d.Up(tcpBackend(back))
 		}()
 		got, err := roundTrip(c, "hello")
 		if err != nil || got != "echo: hello\n" {
 			t.Errorf("through %s: %q, %v; want the echo once the back end came up", addr.network, got, err)
 		}
-		d.down()
+		d.Down()
 	}
-	tr := d.traffic()
+	tr := d.Traffic()
 	if tr.Accepted != 2 || tr.Refused != 0 || tr.LastActivity.IsZero() {
 		t.Errorf("traffic = %+v, want 2 accepted and a last activity", tr)
 	}
@@ -103,7 +118,7 @@ func TestFrontDoorHoldsAConnectionUntilTheBackEndIsUp(t *testing.T) {
 
 func TestFrontDoorGivesUpAfterConnectWait(t *testing.T) {
 	d, logged := testDoor(t, 100*time.Millisecond)
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +135,10 @@ func TestFrontDoorGivesUpAfterConnectWait(t *testing.T) {
 func TestFrontDoorCountsBytesAndCutsOnClose(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoor(t, time.Second)
-	d.up(tcpBackend(back))
-	c, err := net.Dial("tcp", fmt.Sprintf("[::1]:%d", d.port))
+	d.Up(tcpBackend(back))
+	c, err := net.Dial("tcp", fmt.Sprintf("[::1]:%d", d.Port()))
 	if err != nil {
-		c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port)) // a host without IPv6
+		c, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port())) // a host without IPv6
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -132,31 +147,30 @@ func TestFrontDoorCountsBytesAndCutsOnClose(t *testing.T) {
 	if got, err := roundTrip(c, "abc"); err != nil || got != "echo: abc\n" {
 		t.Fatalf("round trip = %q, %v", got, err)
 	}
-	waitFor(t, "one active connection", func() bool { return d.traffic().Active == 1 })
-	if cut := d.close("stopped by the test"); cut != 1 {
+	waitFor(t, "one active connection", func() bool { return d.Traffic().Active == 1 })
+	if cut := d.Close("stopped by the test"); cut != 1 {
 		t.Errorf("close cut %d connections, want 1", cut)
 	}
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Errorf("the client's connection survived close")
 	}
-	tr := d.traffic()
+	tr := d.Traffic()
 	if tr.BytesIn != 4 || tr.BytesOut != 10 || tr.Active != 0 {
 		t.Errorf("traffic = %+v, want 4 bytes in, 10 out, none active", tr)
 	}
-	if _, err := os.Stat(d.unixPath); !os.IsNotExist(err) {
-		t.Errorf("the socket %s is still there after close: %v", d.unixPath, err)
+	if _, err := os.Stat(d.UnixPath()); !os.IsNotExist(err) {
+		t.Errorf("the socket %s is still there after close: %v", d.UnixPath(), err)
 	}
-	if _, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port)); err == nil {
+	if _, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port())); err == nil {
 		t.Errorf("the port still accepts after close")
 	}
 }
 
 func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 	back := echoServer(t)
-	d, _ := testDoor(t, 10*time.Second)
 	var lost atomic.Int32
-	d.lostBackend = func(string) { lost.Add(1) }
+	d, _ := testDoorWith(t, testConfig(t, 10*time.Second, env.MySQL), Hooks{LostBackend: func(string) { lost.Add(1) }})
 	// A back end that was said to be up but no longer listens.
 	dead, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -164,11 +178,11 @@ func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 	}
 	deadAddr := dead.Addr().String()
 	dead.Close()
-	d.up(tcpBackend(deadAddr))
+	d.Up(tcpBackend(deadAddr))
 	results := make(chan string, 3)
 	for range 3 {
 		go func() {
-			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 			if err != nil {
 				results <- err.Error()
 				return
@@ -179,7 +193,7 @@ func TestFrontDoorReportsADeadBackEndOnce(t *testing.T) {
 		}()
 	}
 	waitFor(t, "the dead back end reported", func() bool { return lost.Load() > 0 })
-	d.up(tcpBackend(back))
+	d.Up(tcpBackend(back))
 	for range 3 {
 		if got := <-results; got != "echo: x\n<nil>" {
 			t.Errorf("a connection that met the dead back end got %q; want it to wait for the next one", got)
@@ -219,14 +233,14 @@ func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
 		}
 	}()
 	back := echoServer(t)
-	d, _ := testDoor(t, 10*time.Second)
 	lost := make(chan string, 1)
-	d.lostBackend = func(why string) {
+	var d *Door
+	d, _ = testDoorWith(t, testConfig(t, 10*time.Second, env.MySQL), Hooks{LostBackend: func(why string) {
 		lost <- why
-		d.up(tcpBackend(back)) // the chain reconnects
-	}
-	d.up(tcpBackend(silent.Addr().String()))
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+		d.Up(tcpBackend(back)) // the chain reconnects
+	}})
+	d.Up(tcpBackend(silent.Addr().String()))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,8 +255,8 @@ func TestFrontDoorReplaysToTheNextBackEnd(t *testing.T) {
 		t.Errorf("the same connection afterwards: %q, %v", got, err)
 	}
 	c.Close()
-	waitFor(t, "the relay to end", func() bool { return d.traffic().Active == 0 })
-	if tr := d.traffic(); tr.BytesIn != 12 || tr.BytesOut != 24 {
+	waitFor(t, "the relay to end", func() bool { return d.Traffic().Active == 0 })
+	if tr := d.Traffic(); tr.BytesIn != 12 || tr.BytesOut != 24 {
 		t.Errorf("traffic = %+v, want 12 bytes in (the replay not counted twice) and 24 out", tr)
 	}
 }

@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ var errSilentBackend = errors.New("the back end closed the connection before the
 // answering (kubectl's pod is gone) is reported dead and replaced by the next one, which is
 // sent the same bytes, so the client never sees the reconnect. After the first answer the
 // relay is a plain one.
-func (d *frontDoor) answeredBackend(p *connPair, deadline time.Time) (net.Conn, error) {
+func (d *Door) answeredBackend(p *connPair, deadline time.Time) (net.Conn, error) {
 	client := p.client
 	var said []byte
 	for {
@@ -58,7 +58,7 @@ func (d *frontDoor) answeredBackend(p *connPair, deadline time.Time) (net.Conn, 
 // firstAnswer sends said to backend, then relays what the client sends (appending it to said)
 // until the backend's first bytes, which it returns. It returns errSilentBackend when the
 // back end ends without a byte, and another error when the client has gone.
-func (d *frontDoor) firstAnswer(client, backend net.Conn, said *[]byte) ([]byte, error) {
+func (d *Door) firstAnswer(client, backend net.Conn, said *[]byte) ([]byte, error) {
 	if len(*said) > 0 {
 		if _, err := backend.Write(*said); err != nil {
 			return nil, errSilentBackend
@@ -87,7 +87,7 @@ func (d *frontDoor) firstAnswer(client, backend net.Conn, said *[]byte) ([]byte,
 // said, until the client's read deadline says stop or either side fails. A client's end is
 // passed on to the back end at once; one that said nothing (a port scan, a connection test)
 // waits for no answer, so the back end's read is cut short too and the relay ends.
-func (d *frontDoor) keepClient(client, backend net.Conn, said *[]byte) error {
+func (d *Door) keepClient(client, backend net.Conn, said *[]byte) error {
 	buf := make([]byte, 16<<10)
 	for {
 		n, err := client.Read(buf)

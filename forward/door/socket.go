@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"crypto/sha256"
@@ -17,9 +17,9 @@ import (
 	"github.com/rhizome-dev/rhizome/rpc/safesocket"
 )
 
-// maxSocketPath is the longest Unix socket path every platform rhizome runs on can bind:
+// MaxSocketPath is the longest Unix socket path every platform rhizome runs on can bind:
 // sun_path holds 104 bytes on macOS (108 on Linux), the terminating NUL included.
-const maxSocketPath = 103
+const MaxSocketPath = 103
 
 // listenUnix binds the private socket of a forward of engine eng on local port port, in dir
 // (made 0700 if missing), where the engine's clients look for it (env.Engine.SocketPath): the
@@ -33,13 +33,13 @@ func listenUnix(dir string, eng env.Engine, name, id string, port int) (net.List
 		return nil, "", err
 	}
 	var lastErr error
-	for _, base := range []string{socketName(name), "f-" + shortHash(id)} {
+	for _, base := range []string{socketName(name), "f-" + ShortHash(id)} {
 		if base == "" {
 			continue
 		}
 		path := eng.SocketPath(dir, base, port)
-		if len(path) > maxSocketPath {
-			lastErr = fmt.Errorf("the socket path %s is %d bytes, more than the %d a Unix socket may have: set XDG_RUNTIME_DIR to a shorter directory", path, len(path), maxSocketPath)
+		if len(path) > MaxSocketPath {
+			lastErr = fmt.Errorf("the socket path %s is %d bytes, more than the %d a Unix socket may have: set XDG_RUNTIME_DIR to a shorter directory", path, len(path), MaxSocketPath)
 			continue
 		}
 		l, err := bindSocket(dir, path, eng.SocketPath(dir, base, defaultPostgresPort))
@@ -153,10 +153,10 @@ func privateDir(dir string) error { return safesocket.MakePrivateDir(dir) }
 // privateDirOf says why dir is not a directory of ours that no one else may enter; nil if it is.
 func privateDirOf(dir string) error { return safesocket.CheckPrivateDir(dir) }
 
-// removeStaleSockets deletes the sockets a killed agent left in dir, and the directories of
+// RemoveStaleSockets deletes the sockets a killed agent left in dir, and the directories of
 // their own that it leaves empty. Only the agent holding the agent lock may call it, with the
 // directory of its own socket: no live forward can be using them then.
-func removeStaleSockets(dir string) {
+func RemoveStaleSockets(dir string) {
 	if _, err := os.Lstat(dir); err != nil || privateDir(dir) != nil {
 		return // nothing there, or not ours to clean: opening a forward's socket will say why
 	}
@@ -209,7 +209,8 @@ func socketName(name string) string {
 	}, name)
 }
 
-func shortHash(s string) string {
+// ShortHash names a thing by a short hash of s, where its own name cannot serve.
+func ShortHash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:6])
 }

@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"fmt"
@@ -19,10 +19,10 @@ import (
 func BenchmarkConnect(b *testing.B) {
 	back := greetingServer(b)
 	d, _ := testDoor(b, time.Second)
-	d.up(tcpBackend(back))
+	d.Up(tcpBackend(back))
 	for _, tc := range []struct{ name, addr string }{
 		{"direct", back},
-		{"front-door", fmt.Sprintf("127.0.0.1:%d", d.port)},
+		{"front-door", fmt.Sprintf("127.0.0.1:%d", d.Port())},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var took []time.Duration

@@ -1,6 +1,6 @@
 //go:build !linux && !darwin
 
-package forward
+package door
 
 import "net"
 

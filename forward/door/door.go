@@ -1,4 +1,9 @@
-package forward
+// Package door is a forward's front door: its loopback TCP port and private Unix socket, the
+// check that only the owner's connections get in, and the relay of each admitted connection
+// to the back end of the moment, held while there is none. It knows nothing of Kubernetes: a
+// Backend is anything that dials the database's side. The engines' wire (probes, refusals,
+// logins) is forward/engine's; the door asks it, by the forward's engine, what to say.
+package door
 
 import (
 	"context"
@@ -10,7 +15,7 @@ import (
 	"time"
 )
 
-// frontDoor is one forward's local endpoint for the forward's whole life: its TCP port on
+// Door is one forward's local endpoint for the forward's whole life: its TCP port on
 // 127.0.0.1 (and ::1 where the host has it) and its private Unix socket. The back end (the port-forward
 // session's streams, or the simulation) comes and goes under it: a connection that arrives while the
 // back end is down waits for it, up to connectWait, so a client never sees "connection refused"
@@ -18,9 +23,9 @@ import (
 //
 // Only the owner's connections get in: every peer is checked before a byte is relayed.
 //
-// A frontDoor is made by openFrontDoor, serves once serve is called and ends with close. Its
-// methods are safe for concurrent use.
-type frontDoor struct {
+// A Door is made by Open, serves once Serve is called and ends with Close. Its methods are
+// safe for concurrent use.
+type Door struct {
 	port        int
 	listeners   []net.Listener // TCP, then the Unix socket if there is one
 	unixPath    string         // "" when the socket could not be made (unixErr says why)
@@ -28,17 +33,7 @@ type frontDoor struct {
 	owner       int          // the only uid let in
 	connectWait atomic.Int64 // a time.Duration; changed live by a request that asks another
 
-	// logf writes to the forward's lines (logfile, ps, logs); set before serve.
-	logf func(format string, args ...any)
-	// lostBackend is called, at most once per back end, when a relay cannot reach a back end
-	// that was said to be up, so the chain can restart at once rather than at its next health
-	// check.
-	lostBackend func(reason string)
-	// activeChanged is called after every change of the number of open connections.
-	activeChanged func()
-	// waiting is called when a client arrives while the back end is down, so that a
-	// reconnecting chain tries now rather than at the end of its backoff.
-	waiting func(reason string)
+	hooks Hooks // set by Serve
 
 	count   counters
 	refused refusals       // summarises refused connections for the log
@@ -57,15 +52,31 @@ type frontDoor struct {
 // until one is dialled; it is guarded by the door's mu.
 type connPair struct{ client, backend net.Conn }
 
-func (d *frontDoor) init() {
+// Hooks are how a door tells its forward what happens at it. Every one must be set.
+type Hooks struct {
+	// Logf writes to the forward's lines (logfile, ps, logs).
+	Logf func(format string, args ...any)
+	// LostBackend is called, at most once per back end, when a relay cannot reach a back end
+	// that was said to be up, so the chain can restart at once rather than at its next health
+	// check.
+	LostBackend func(reason string)
+	// ActiveChanged is called after every change of the number of open connections.
+	ActiveChanged func()
+	// Waiting is called when a client arrives while the back end is down, so that a
+	// reconnecting chain tries now rather than at the end of its backoff.
+	Waiting func(reason string)
+}
+
+func (d *Door) init() {
 	d.closed = make(chan struct{})
 	d.upc = make(chan struct{})
 	d.open = map[*connPair]struct{}{}
-	d.refused = refusals{owner: d.owner, every: refusalLogEvery, logf: func(format string, args ...any) { d.logf(format, args...) }}
+	d.refused = refusals{owner: d.owner, every: refusalLogEvery, logf: func(format string, args ...any) { d.hooks.Logf(format, args...) }}
 }
 
-// serve starts accepting on every listener.
-func (d *frontDoor) serve() {
+// Serve starts accepting on every listener, telling h what happens.
+func (d *Door) Serve(h Hooks) {
+	d.hooks = h
 	for _, l := range d.listeners {
 		d.wg.Add(1)
 		go d.acceptLoop(l)
@@ -82,8 +93,8 @@ type Backend interface {
 // backendDialWait bounds how long a back end may take to take a connection.
 const backendDialWait = 5 * time.Second
 
-// up says the back end b is there and has answered as a database.
-func (d *frontDoor) up(b Backend) {
+// Up says the back end b is there and has answered as a database.
+func (d *Door) Up(b Backend) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.backend = b
@@ -92,17 +103,17 @@ func (d *frontDoor) up(b Backend) {
 	d.upc = make(chan struct{})
 }
 
-// down says the back end is gone; new connections wait for the next up.
-func (d *frontDoor) down() {
+// Down says the back end is gone; new connections wait for the next Up.
+func (d *Door) Down() {
 	d.mu.Lock()
 	d.backend = nil
 	d.mu.Unlock()
 }
 
-// close stops accepting, cuts every connection (reason goes to the log of each), removes the
+// Close stops accepting, cuts every connection (reason goes to the log of each), removes the
 // Unix socket and waits for every goroutine of the door. It returns how many connections it
 // cut. Only the first call does anything.
-func (d *frontDoor) close(reason string) (cut int) {
+func (d *Door) Close(reason string) (cut int) {
 	d.mu.Lock()
 	select {
 	case <-d.closed:
@@ -130,7 +141,7 @@ func (d *frontDoor) close(reason string) (cut int) {
 	return cut
 }
 
-func (d *frontDoor) acceptLoop(l net.Listener) {
+func (d *Door) acceptLoop(l net.Listener) {
 	defer d.wg.Done()
 	for {
 		c, err := l.Accept()
@@ -138,7 +149,7 @@ func (d *frontDoor) acceptLoop(l net.Listener) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			d.logf("front door: accepting on %s: %v", l.Addr(), err)
+			d.hooks.Logf("front door: accepting on %s: %v", l.Addr(), err)
 			select {
 			case <-d.closed:
 				return
@@ -156,7 +167,7 @@ func (d *frontDoor) acceptLoop(l net.Listener) {
 
 // admit lets in the owner's connections and closes every other one, unread. Refusals are
 // counted, and logged in summary (see refusals): another user decides how many there are.
-func (d *frontDoor) admit(c net.Conn) bool {
+func (d *Door) admit(c net.Conn) bool {
 	uid, err := peerUID(c)
 	switch {
 	case errors.Is(err, errPeerUnknowable):
@@ -175,29 +186,29 @@ func (d *frontDoor) admit(c net.Conn) bool {
 }
 
 // relay waits for a back end that answers, then copies both ways until either side is done.
-func (d *frontDoor) relay(client net.Conn) {
+func (d *Door) relay(client net.Conn) {
 	defer d.wg.Done()
 	defer client.Close()
 	d.count.accepted.Add(1)
 	d.count.active.Add(1)
 	d.count.touch()
-	d.activeChanged()
+	d.hooks.ActiveChanged()
 	defer func() {
 		d.count.active.Add(-1)
 		d.count.touch()
-		d.activeChanged()
+		d.hooks.ActiveChanged()
 	}()
 	p := &connPair{client: client}
 	if !d.track(p) {
 		// Accepted just as the door closed (idle-timeout, max-age, stop): say why it goes.
-		d.logf("front door: closed a connection from %s: the forward ended: %s", peerName(client), d.reason())
+		d.hooks.Logf("front door: closed a connection from %s: the forward ended: %s", peerName(client), d.reason())
 		return
 	}
 	defer d.untrack(p)
 
-	backend, err := d.answeredBackend(p, time.Now().Add(d.connectWaitNow()))
+	backend, err := d.answeredBackend(p, time.Now().Add(d.ConnectWait()))
 	if err != nil {
-		d.logf("front door: closed a connection from %s: %v", peerName(client), err)
+		d.hooks.Logf("front door: closed a connection from %s: %v", peerName(client), err)
 		return
 	}
 	defer backend.Close()
@@ -205,7 +216,7 @@ func (d *frontDoor) relay(client net.Conn) {
 }
 
 // track registers p for close to cut; false when the door is closed already.
-func (d *frontDoor) track(p *connPair) bool {
+func (d *Door) track(p *connPair) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.open == nil {
@@ -216,20 +227,20 @@ func (d *frontDoor) track(p *connPair) bool {
 }
 
 // reason is why the door closed; "" while it is open.
-func (d *frontDoor) reason() string {
+func (d *Door) reason() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.why
 }
 
-func (d *frontDoor) untrack(p *connPair) {
+func (d *Door) untrack(p *connPair) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.open, p)
 }
 
 // setBackend makes c the back end close cuts for p; false when the door is closed already.
-func (d *frontDoor) setBackend(p *connPair, c net.Conn) bool {
+func (d *Door) setBackend(p *connPair, c net.Conn) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.open == nil {
@@ -240,7 +251,7 @@ func (d *frontDoor) setBackend(p *connPair, c net.Conn) bool {
 }
 
 // dialBackend connects to the live back end, waiting until deadline for one.
-func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
+func (d *Door) dialBackend(deadline time.Time) (net.Conn, int, error) {
 	wait := time.NewTimer(time.Until(deadline))
 	defer wait.Stop()
 	asked := false
@@ -263,37 +274,49 @@ func (d *frontDoor) dialBackend(deadline time.Time) (net.Conn, int, error) {
 			d.backendFailed(gen, fmt.Sprintf("the back end refused a connection: %v", err))
 			continue
 		}
-		if !asked && d.waiting != nil {
+		if !asked {
 			asked = true
-			d.waiting("a client is waiting at the front door")
+			d.hooks.Waiting("a client is waiting at the front door")
 		}
 		select {
 		case <-upc:
 		case <-d.closed:
 		case <-wait.C:
-			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.connectWaitNow())
+			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.ConnectWait())
 		}
 	}
 }
 
 // backendFailed takes down back end gen, which failed a relay, unless a newer one is up.
-func (d *frontDoor) backendFailed(gen int, why string) {
+func (d *Door) backendFailed(gen int, why string) {
 	d.mu.Lock()
 	stale := gen != d.gen || d.backend == nil
 	if !stale {
 		d.backend = nil
 	}
 	d.mu.Unlock()
-	if !stale && d.lostBackend != nil {
-		d.lostBackend(why)
+	if !stale {
+		d.hooks.LostBackend(why)
 	}
 }
 
-// connectWaitNow is how long a connection waits for a back end that is down.
-func (d *frontDoor) connectWaitNow() time.Duration { return time.Duration(d.connectWait.Load()) }
+// ConnectWait is how long a connection waits for a back end that is down.
+func (d *Door) ConnectWait() time.Duration { return time.Duration(d.connectWait.Load()) }
 
-// traffic returns the door's figures.
-func (d *frontDoor) traffic() Traffic { return d.count.snapshot() }
+// SetConnectWait changes ConnectWait for connections from now on.
+func (d *Door) SetConnectWait(wait time.Duration) { d.connectWait.Store(int64(wait)) }
+
+// Traffic returns the door's figures.
+func (d *Door) Traffic() Traffic { return d.count.snapshot() }
+
+// Port is the door's TCP port on loopback.
+func (d *Door) Port() int { return d.port }
+
+// UnixPath is the door's private socket; "" when it could not be made (UnixErr says why).
+func (d *Door) UnixPath() string { return d.unixPath }
+
+// UnixErr says why the door has no Unix socket; nil when it has one.
+func (d *Door) UnixErr() error { return d.unixErr }
 
 func peerName(c net.Conn) string {
 	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {

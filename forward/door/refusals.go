@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"cmp"
@@ -119,7 +119,7 @@ func (r *refusals) summaryLocked() string {
 		from = append(from, fmt.Sprintf("other uids ×%d", others))
 	}
 	line := fmt.Sprintf("front door: refused %d more connection%s in %v (%s): only uid %d may use this forward",
-		r.pending, plural(r.pending), time.Since(r.last).Round(time.Second), strings.Join(from, ", "), r.owner)
+		r.pending, map[bool]string{true: "s"}[r.pending != 1], time.Since(r.last).Round(time.Second), strings.Join(from, ", "), r.owner)
 	if r.why != "" {
 		line += "; unknown: " + r.why
 	}

@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"fmt"
@@ -98,7 +98,7 @@ func TestListenUnixHashesLongOrTakenNames(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := e.SocketPath(dir, "f-"+shortHash("key-2"), 3307); path2 != want {
+		if want := e.SocketPath(dir, "f-"+ShortHash("key-2"), 3307); path2 != want {
 			t.Errorf("%s: second forward of the same name got %s, want %s", engine, path2, want)
 		}
 		second.Close()
@@ -110,7 +110,7 @@ func TestListenUnixHashesLongOrTakenNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer third.Close()
-		if want := e.SocketPath(dir, "f-"+shortHash("key-3"), 3308); path3 != want || len(path3) > maxSocketPath {
+		if want := e.SocketPath(dir, "f-"+ShortHash("key-3"), 3308); path3 != want || len(path3) > MaxSocketPath {
 			t.Errorf("%s: long name gave %s (%d bytes), want %s", engine, path3, len(path3), want)
 		}
 		fourth, path4, err := listenUnix(dir, e, "..", "key-4", 3309)
@@ -118,7 +118,7 @@ func TestListenUnixHashesLongOrTakenNames(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fourth.Close()
-		if want := e.SocketPath(dir, "f-"+shortHash("key-4"), 3309); path4 != want {
+		if want := e.SocketPath(dir, "f-"+ShortHash("key-4"), 3309); path4 != want {
 			t.Errorf("%s: a forward named .. got %s, want %s", engine, path4, want)
 		}
 	}
@@ -154,13 +154,13 @@ func TestListenUnixRefusesAnUnsafeDirectory(t *testing.T) {
 func TestListenUnixPostgresPathLength(t *testing.T) {
 	base := shortDir(t)
 	// dir + "/f-" + 12 hex + ".sock" fits, dir + "/f-" + 12 hex + "/.s.PGSQL.5432" does not.
-	dir := filepath.Join(base, strings.Repeat("d", maxSocketPath-len(base)-len("/f-123456789012.sock")-1))
+	dir := filepath.Join(base, strings.Repeat("d", MaxSocketPath-len(base)-len("/f-123456789012.sock")-1))
 	mysql, path, err := listenUnix(dir, lookupEngine(t, env.MySQL), strings.Repeat("n", 40), "id", 5432)
 	if err != nil {
 		t.Fatalf("mysql socket in a %d-byte directory: %v", len(dir), err)
 	}
 	mysql.Close()
-	if len(path) > maxSocketPath {
+	if len(path) > MaxSocketPath {
 		t.Errorf("mysql socket %s is %d bytes", path, len(path))
 	}
 	_, _, err = listenUnix(dir, lookupEngine(t, env.Postgres), strings.Repeat("n", 40), "id", 5432)
@@ -194,7 +194,7 @@ func TestListenUnixTakesOverAnEmptyLeftoverDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	l2.Close()
-	if want := pg.SocketPath(dir, "f-"+shortHash("id-2"), 5433); path2 != want {
+	if want := pg.SocketPath(dir, "f-"+ShortHash("id-2"), 5433); path2 != want {
 		t.Errorf("socket = %s, want %s (a directory with something in it is not ours to take)", path2, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "used", "note")); err != nil {
@@ -217,15 +217,15 @@ func TestRemoveStaleSocketsCleansForwardDirectories(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	removeStaleSockets(dir)
+	RemoveStaleSockets(dir)
 	for _, gone := range []string{"my.sock", "pg", "other/.s.PGSQL.5433"} {
 		if _, err := os.Lstat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
-			t.Errorf("%s is still there after removeStaleSockets: %v", gone, err)
+			t.Errorf("%s is still there after RemoveStaleSockets: %v", gone, err)
 		}
 	}
 	for _, kept := range []string{"keep", "other/note"} {
 		if _, err := os.Lstat(filepath.Join(dir, kept)); err != nil {
-			t.Errorf("removeStaleSockets removed %s, which is no socket: %v", kept, err)
+			t.Errorf("RemoveStaleSockets removed %s, which is no socket: %v", kept, err)
 		}
 	}
 	// The next forward of that name gets its usual place again.
@@ -245,17 +245,17 @@ func TestRemoveStaleSocketsCleansForwardDirectories(t *testing.T) {
 func TestFrontDoorPostgresSocket(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoorOf(t, 10*time.Second, env.Postgres)
-	d.up(tcpBackend(back))
-	host := lookupEngine(t, env.Postgres).SocketHost(d.unixPath)
-	c, err := net.Dial("unix", filepath.Join(host, fmt.Sprintf(".s.PGSQL.%d", d.port)))
+	d.Up(tcpBackend(back))
+	host := lookupEngine(t, env.Postgres).SocketHost(d.UnixPath())
+	c, err := net.Dial("unix", filepath.Join(host, fmt.Sprintf(".s.PGSQL.%d", d.Port())))
 	if err != nil {
-		t.Fatalf("dial the socket in %s for port %d: %v", host, d.port, err)
+		t.Fatalf("dial the socket in %s for port %d: %v", host, d.Port(), err)
 	}
 	defer c.Close()
 	if got, err := roundTrip(c, "hello"); err != nil || got != "echo: hello\n" {
 		t.Errorf("through the socket: %q, %v; want the echo", got, err)
 	}
-	d.close("test over")
+	d.Close("test over")
 	if _, err := os.Stat(host); !os.IsNotExist(err) {
 		t.Errorf("the socket's directory %s is still there after close: %v", host, err)
 	}

@@ -1,4 +1,4 @@
-package forward
+package door
 
 import (
 	"fmt"
@@ -67,19 +67,19 @@ func TestSockDiagRefusesAListenerForTheClient(t *testing.T) {
 func TestFrontDoorRefusesAFloodOfClosedConnections(t *testing.T) {
 	back := echoServer(t)
 	d, _ := testDoor(t, 0)
-	d.up(tcpBackend(back))
+	d.Up(tcpBackend(back))
 	const n = 1000
-	asNobody(t, fmt.Sprintf("for i in $(seq %d); do exec 3<>/dev/tcp/127.0.0.1/%d; exec 3>&-; done", n, d.port))
+	asNobody(t, fmt.Sprintf("for i in $(seq %d); do exec 3<>/dev/tcp/127.0.0.1/%d; exec 3>&-; done", n, d.Port()))
 	waitFor(t, "every connection admitted or refused", func() bool {
-		tr := d.traffic()
+		tr := d.Traffic()
 		return tr.Accepted+tr.Refused == n
 	})
-	if tr := d.traffic(); tr.Accepted != 0 || tr.Refused != n {
+	if tr := d.Traffic(); tr.Accepted != 0 || tr.Refused != n {
 		t.Errorf("after %d connect-and-close from uid 65534: %d accepted, %d refused; want 0 and %d", n, tr.Accepted, tr.Refused, n)
 	}
 
 	// The owner's open connection still gets in.
-	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.port))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", d.Port()))
 	if err != nil {
 		t.Fatal(err)
 	}
