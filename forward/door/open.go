@@ -14,10 +14,10 @@ var ErrPortInUse = errors.New("forward: local port in use")
 
 // Config says where a door listens.
 type Config struct {
-	Port   int             // the port asked for; the next free one when busy, unless Pinned
-	Pinned bool            // a busy Port is an error (ErrPortInUse)
-	Held   func(int) bool  // reports ports another forward holds; nil: none
-	Engine env.Engine      // whose clients the socket is named for (see env.Engine.SocketPath)
+	Port   int            // the port asked for; the next free one when busy, unless Pinned
+	Pinned bool           // a busy Port is an error (ErrPortInUse)
+	Held   func(int) bool // reports ports another forward holds; nil: none
+	Engine env.Engine     // whose clients the socket is named for (see env.Engine.SocketPath)
 	// SocketDir is where the private socket goes (made 0700 if missing); "" makes none.
 	SocketDir string
 	Name, ID  string // the socket's name, and what names it when Name cannot (see listenUnix)
