@@ -216,6 +216,23 @@ func (c *chain) run(ctx context.Context, p *proc.Process) error {
 	return errors.New(why)
 }
 
+// check proves that the database answers through dial. With a login that the door makes, it
+// logs in and says goodbye, so the server records no aborted connection; a server that
+// answers but refuses the login still proves the chain (the door tells its clients why).
+// Without one, it takes the engine's first step and hangs up.
+func (c *chain) check(ctx context.Context, p *proc.Process, dial func(context.Context) (net.Conn, error)) (string, error) {
+	l := c.door.Login()
+	if l == nil {
+		return engine.ProbeThrough(ctx, c.req.Engine, dial)
+	}
+	version, err := engine.LoginThrough(ctx, c.req.Engine, dial, *l)
+	if err != nil && !errors.Is(err, engine.ErrNoGreeting) && ctx.Err() == nil {
+		p.Logf("the database answers, but the door's login failed: %v", err)
+		return version, nil
+	}
+	return version, err
+}
+
 // ready waits until a greeting comes back through a stream of the session: the session
 // only says the API server and the kubelet answer, not that the pod, the proxy and the
 // database do. Then the front door opens streams for its clients, and the pod port is
@@ -226,7 +243,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	b := &sessionBackend{session: c.session, port: c.remotePort}
 	refusals := 0
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		version, err := engine.ProbeThrough(ctx, c.req.Engine, b.Dial)
+		version, err := c.check(ctx, p, b.Dial)
 		if err == nil {
 			p.Logf("ready: %s answers on 127.0.0.1:%d (server %s, pod %s port %d, %s)", c.req.SQLConnection, c.door.Port(), version, c.pod, c.remotePort, c.session.Protocol)
 			c.door.Up(b)

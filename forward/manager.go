@@ -10,6 +10,7 @@ import (
 
 	"github.com/rhizome-dev/rhizome/env"
 	"github.com/rhizome-dev/rhizome/forward/door"
+	"github.com/rhizome-dev/rhizome/forward/engine"
 	"github.com/rhizome-dev/rhizome/forward/kube"
 	"github.com/rhizome-dev/rhizome/proc"
 )
@@ -224,7 +225,7 @@ func (m *Manager) entryFor(r Request) (e *entry, fresh bool, err error) {
 		active: func() int { return d.Traffic().Active },
 		end:    e.endItself,
 	}
-	d.Serve(door.Hooks{Logf: pr.Logf, LostBackend: pr.Kick, Waiting: pr.RetryNow, ActiveChanged: e.life.changed})
+	d.Serve(door.Hooks{Logf: pr.Logf, LostBackend: pr.Kick, Waiting: pr.RetryNow, ActiveChanged: e.life.changed, Refusal: e.refusal})
 	e.life.start()
 	m.forwards[r.key()] = e
 	m.wg.Add(1)
@@ -266,6 +267,7 @@ func (m *Manager) openDoor(r Request) (*door.Door, error) {
 		Port: r.LocalPort, Pinned: r.PinPort, Held: m.heldLocked,
 		Engine: r.engine(), SocketDir: m.opts.SocketDir, Name: r.label(), ID: fmt.Sprint(r.key()),
 		ConnectWait: r.ConnectWait,
+		Wire:        engine.For(r.Engine), Login: loginOf(r),
 	})
 }
 

@@ -28,6 +28,11 @@ func (e *entry) retune(r Request) []string {
 		maxAge = d
 	}
 	e.life.set(idle, maxAge, e.start)
+	if len(r.PasswordCommand) > 0 && !sameLogin(r, e.req) {
+		notes = append(notes, fmt.Sprintf("%s: the door now logs in as %q with password-command %v (password-ttl %v)", name, r.User, r.PasswordCommand, r.PasswordTTL))
+		e.door.SetLogin(loginOf(r))
+		e.req.User, e.req.PasswordCommand, e.req.PasswordTTL = r.User, r.PasswordCommand, r.PasswordTTL
+	}
 	live := e.req
 	for _, d := range []struct {
 		what      string
@@ -50,4 +55,9 @@ func never(d time.Duration) string {
 		return "never"
 	}
 	return d.String()
+}
+
+// sameLogin reports whether a and b ask the door for the same login.
+func sameLogin(a, b Request) bool {
+	return a.User == b.User && a.PasswordTTL == b.PasswordTTL && slices.Equal(a.PasswordCommand, b.PasswordCommand)
 }

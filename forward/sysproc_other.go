@@ -4,5 +4,6 @@ package forward
 
 import "syscall"
 
-// dieWithAgent is nil where the kernel offers no parent-death signal.
-func dieWithAgent() *syscall.SysProcAttr { return nil }
+// dieWithAgent asks nothing of the kernel where it offers no parent-death signal; callers may
+// still set other attributes on what it returns.
+func dieWithAgent() *syscall.SysProcAttr { return &syscall.SysProcAttr{} }

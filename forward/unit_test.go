@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPortAnnouncements(t *testing.T) {
@@ -58,6 +59,10 @@ func TestValidate(t *testing.T) {
 		{"pattern", func(r *Request) { r.PortPattern = "(" }},
 		{"kubeconfig", func(r *Request) { r.Kubeconfig = "/tmp/a b" }},
 		{"engine", func(r *Request) { r.Engine = "oracle" }},
+		{"flag password command", func(r *Request) { r.PasswordCommand = []string{"--token"} }},
+		{"empty password command", func(r *Request) { r.PasswordCommand = []string{""} }},
+		{"negative password ttl", func(r *Request) { r.PasswordTTL = -time.Second }},
+		{"user with a newline", func(r *Request) { r.User = "alice\nbob" }},
 	}
 	for _, tt := range tests {
 		r := ok

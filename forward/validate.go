@@ -58,6 +58,15 @@ func (r Request) validate() error {
 	if len(r.Name) > maxNameLen || !utf8.ValidString(r.Name) || strings.ContainsFunc(r.Name, unicode.IsControl) {
 		return fmt.Errorf("%w: name %q: want at most %d printable characters", ErrInvalid, r.Name, maxNameLen)
 	}
+	if len(r.PasswordCommand) > 0 && (r.PasswordCommand[0] == "" || strings.HasPrefix(r.PasswordCommand[0], "-")) {
+		return fmt.Errorf("%w: password_command %q: want a program first (a path or a name on the agent's PATH)", ErrInvalid, r.PasswordCommand)
+	}
+	if r.PasswordTTL < 0 {
+		return fmt.Errorf("%w: password_ttl %v: want 0 (a run per connection) or more", ErrInvalid, r.PasswordTTL)
+	}
+	if strings.ContainsFunc(r.User, unicode.IsControl) {
+		return fmt.Errorf("%w: user %q: want printable characters", ErrInvalid, r.User)
+	}
 	if r.Kubeconfig != "" {
 		if err := env.CheckKubeconfig(r.Kubeconfig); err != nil {
 			return fmt.Errorf("%w: kubeconfig %q: %v", ErrInvalid, r.Kubeconfig, err)

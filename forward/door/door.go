@@ -13,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rhizome-dev/rhizome/forward/engine"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // Door is one forward's local endpoint for the forward's whole life: its TCP port on
@@ -34,6 +37,8 @@ type Door struct {
 	connectWait atomic.Int64 // a time.Duration; changed live by a request that asks another
 
 	hooks Hooks // set by Serve
+	wire  engine.Wire
+	login atomic.Pointer[wire.Login] // nil: the door logs nobody in
 
 	count   counters
 	refused refusals       // summarises refused connections for the log
@@ -65,6 +70,10 @@ type Hooks struct {
 	// Waiting is called when a client arrives while the back end is down, so that a
 	// reconnecting chain tries now rather than at the end of its backoff.
 	Waiting func(reason string)
+	// Refusal says what the forward is going through, as ps says it, for a client the door
+	// cannot serve. One that is not Transient (failed, needs a login) holds a waiting client
+	// only hopelessWait, not connect-wait.
+	Refusal func() wire.Refusal
 }
 
 func (d *Door) init() {
@@ -157,21 +166,24 @@ func (d *Door) acceptLoop(l net.Listener) {
 			}
 			continue
 		}
-		if !d.admit(c) {
+		admitted, verified := d.admit(c)
+		if !admitted {
 			continue
 		}
 		d.wg.Add(1)
-		go d.relay(c)
+		go d.relay(c, verified)
 	}
 }
 
 // admit lets in the owner's connections and closes every other one, unread. Refusals are
 // counted, and logged in summary (see refusals): another user decides how many there are.
-func (d *Door) admit(c net.Conn) bool {
+// verified says the kernel named the peer as the owner; only such a connection is logged in
+// to the database by the door.
+func (d *Door) admit(c net.Conn) (admitted, verified bool) {
 	uid, err := peerUID(c)
 	switch {
 	case errors.Is(err, errPeerUnknowable):
-		return true // the platform cannot tell: loopback and the socket's mode are the guard
+		return true, false // the platform cannot tell: loopback and the socket's mode are the guard
 	case err != nil:
 		d.count.refused.Add(1)
 		d.refused.add(uidUnknown, peerName(c), err.Error())
@@ -179,14 +191,15 @@ func (d *Door) admit(c net.Conn) bool {
 		d.count.refused.Add(1)
 		d.refused.add(uid, peerName(c), "")
 	default:
-		return true
+		return true, true
 	}
 	c.Close()
-	return false
+	return false, false
 }
 
 // relay waits for a back end that answers, then copies both ways until either side is done.
-func (d *Door) relay(client net.Conn) {
+// A client the door cannot serve is told why in its engine's protocol.
+func (d *Door) relay(client net.Conn, verified bool) {
 	defer d.wg.Done()
 	defer client.Close()
 	d.count.accepted.Add(1)
@@ -201,14 +214,19 @@ func (d *Door) relay(client net.Conn) {
 	p := &connPair{client: client}
 	if !d.track(p) {
 		// Accepted just as the door closed (idle-timeout, max-age, stop): say why it goes.
-		d.hooks.Logf("front door: closed a connection from %s: the forward ended: %s", peerName(client), d.reason())
+		d.refuse(client, fmt.Errorf("the forward ended: %s", d.reason()))
 		return
 	}
 	defer d.untrack(p)
 
-	backend, err := d.answeredBackend(p, time.Now().Add(d.ConnectWait()))
+	deadline := time.Now().Add(d.ConnectWait())
+	if l := d.login.Load(); l != nil && verified && d.wire.Open != nil {
+		d.relayLoggedIn(p, deadline, *l)
+		return
+	}
+	backend, err := d.answeredBackend(p, deadline)
 	if err != nil {
-		d.hooks.Logf("front door: closed a connection from %s: %v", peerName(client), err)
+		d.refuse(client, err)
 		return
 	}
 	defer backend.Close()
@@ -261,7 +279,7 @@ func (d *Door) dialBackend(deadline time.Time) (net.Conn, int, error) {
 		d.mu.Unlock()
 		select {
 		case <-d.closed:
-			return nil, 0, fmt.Errorf("the forward ended: %s", why)
+			return nil, 0, unserved{fmt.Errorf("the forward ended: %s", why)}
 		default:
 		}
 		if b != nil {
@@ -277,12 +295,17 @@ func (d *Door) dialBackend(deadline time.Time) (net.Conn, int, error) {
 		if !asked {
 			asked = true
 			d.hooks.Waiting("a client is waiting at the front door")
+			if !d.hooks.Refusal().Transient && time.Until(deadline) > hopelessWait {
+				// Waiting will not help (failed, needs a login): the try just asked for gets
+				// a moment to prove otherwise, then the client hears why.
+				wait.Reset(hopelessWait)
+			}
 		}
 		select {
 		case <-upc:
 		case <-d.closed:
 		case <-wait.C:
-			return nil, 0, fmt.Errorf("the forward was not back within connect-wait %v", d.ConnectWait())
+			return nil, 0, unserved{fmt.Errorf("the forward was not back within connect-wait %v", d.ConnectWait())}
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // echoServer is a back end that answers every line with "echo: LINE".
@@ -70,6 +71,11 @@ func testDoorWith(t testing.TB, cfg Config, h Hooks) (*Door, func() string) {
 	}
 	if h.Waiting == nil {
 		h.Waiting = func(string) {}
+	}
+	if h.Refusal == nil {
+		h.Refusal = func() wire.Refusal {
+			return wire.Refusal{Message: "rhizome: test/door is reconnecting", Transient: true}
+		}
 	}
 	d.Serve(h)
 	t.Cleanup(func() { d.Close("test over") })

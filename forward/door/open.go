@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/engine"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
 // ErrPortInUse means the forward's port is taken (by another program, or another forward)
@@ -23,6 +25,12 @@ type Config struct {
 	Name, ID  string // the socket's name, and what names it when Name cannot (see listenUnix)
 	// ConnectWait bounds how long a connection waits for a back end that is down.
 	ConnectWait time.Duration
+	// Wire is the engine's wire: the door answers clients it cannot serve in its protocol, and
+	// logs them in with Login.
+	Wire engine.Wire
+	// Login is the login the door makes for the owner's verified connections that bring no
+	// password; nil: none (see SetLogin).
+	Login *wire.Login
 }
 
 // Open binds the door's port and its socket. A socket that cannot be made is no failure: the
@@ -34,6 +42,8 @@ func Open(cfg Config) (*Door, error) {
 	}
 	d := &Door{port: port, listeners: ls, owner: os.Getuid()}
 	d.connectWait.Store(int64(cfg.ConnectWait))
+	d.wire = cfg.Wire
+	d.login.Store(cfg.Login)
 	d.init()
 	if cfg.SocketDir != "" {
 		ul, path, err := listenUnix(cfg.SocketDir, cfg.Engine, cfg.Name, cfg.ID, port)

@@ -109,7 +109,7 @@ func TestConnectionAcceptedAsTheDoorClosesIsToldWhy(t *testing.T) {
 	d.Close(why)
 	// What the accept loop does with a connection it accepted and admitted as close began.
 	d.wg.Add(1)
-	d.relay(accepted)
+	d.relay(accepted, true)
 	_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if n, err := client.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("client of a connection accepted as the door closed read %d, %v; want EOF", n, err)

@@ -99,6 +99,22 @@ func ProbeThrough(ctx context.Context, engine string, dial func(context.Context)
 	return For(engine).Exchange(conn)
 }
 
+// LoginThrough logs in with l through a connection that dial makes and says goodbye, as the
+// engine's CheckLogin does; an engine without one is probed as ProbeThrough does.
+func LoginThrough(ctx context.Context, engine string, dial func(context.Context) (net.Conn, error), l wire.Login) (string, error) {
+	check := For(engine).CheckLogin
+	if check == nil {
+		return ProbeThrough(ctx, engine, dial)
+	}
+	conn, err := dial(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(probeDeadline(ctx))
+	return check(conn, l)
+}
+
 // SimulatedServer returns the simulation's server for engine ("" is env.DefaultEngine).
 func SimulatedServer(engine string) Server { return For(engine).Simulate }
 
