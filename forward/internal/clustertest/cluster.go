@@ -127,6 +127,7 @@ func (c *Cluster) start(ctx context.Context, t tools) error {
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(pgPort)),
 		User:     "rhizome",
 		Database: "postgres",
+		App:      "ledger_app", AppPassword: "ledger-app-test",
 	}
 	c.MySQL = MySQL{
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(mysqlPort)),

@@ -19,6 +19,9 @@ type Postgres struct {
 	Addr     string // host:port on loopback
 	User     string // the cluster's superuser
 	Database string
+	// App and AppPassword are a role that must log in with its password (scram-sha-256 over
+	// TCP), as a Cloud SQL user does; every other loopback connection is trusted.
+	App, AppPassword string
 }
 
 // Port is the server's port, as psql -p takes it.
@@ -54,6 +57,9 @@ func startPostgres(ctx context.Context, sp *spawner, t tools, dir string, port i
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
+	if err := requirePassword(data, pg.App); err != nil {
+		return nil, err
+	}
 	logPath := filepath.Join(dir, "postgres.log")
 	cmd := exec.Command(t.postgres, "-D", data,
 		"-h", "127.0.0.1", "-p", strconv.Itoa(port),
@@ -70,7 +76,33 @@ func startPostgres(ctx context.Context, sp *spawner, t tools, dir string, port i
 		c.stop(0)
 		return nil, err
 	}
+	if err := runPostgres(ctx, t.psql, pg, fmt.Sprintf("CREATE ROLE %s LOGIN PASSWORD '%s'", pg.App, pg.AppPassword)); err != nil {
+		c.stop(0)
+		return nil, err
+	}
 	return c, nil
+}
+
+// requirePassword puts a line first in data's pg_hba.conf that makes role log in over TCP
+// with its password (scram-sha-256), ahead of initdb's trust for everyone.
+func requirePassword(data, role string) error {
+	hba := filepath.Join(data, "pg_hba.conf")
+	old, err := os.ReadFile(hba)
+	if err != nil {
+		return fmt.Errorf("reading pg_hba.conf: %w", err)
+	}
+	line := fmt.Sprintf("host all %s 127.0.0.1/32 scram-sha-256\n", role)
+	return os.WriteFile(hba, append([]byte(line), old...), 0o600)
+}
+
+// runPostgres runs one statement with psql as pg's superuser.
+func runPostgres(ctx context.Context, psql string, pg Postgres, sql string) error {
+	cmd := exec.CommandContext(ctx, psql, "-X", "-w", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", pg.Port(),
+		"-U", pg.User, "-d", pg.Database, "-c", sql)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("psql %q: %w: %s", sql, err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // postgresCredential is who runs the server: nil (this process's user) unless that is root.
