@@ -169,6 +169,15 @@ func TestNeedsLoginThenComesBack(t *testing.T) {
 	if table, _, _ := u.rhizome("ps"); !strings.Contains(table, "needs-login") || !strings.Contains(table, "gcloud auth login") {
 		t.Errorf("ps table:\n%s\nwant needs-login and the login command", table)
 	}
+	// The database client hears it too, at once rather than after connect-wait.
+	start = time.Now()
+	if out, err := mariadbAs(nil, append(tcp(port), "-u", cluster.MySQL.User, "-p"+cluster.MySQL.Password, "-e", "SELECT 1")...); err == nil ||
+		!strings.Contains(out, "rhizome: na-prod/bookkeeper needs a login") || !strings.Contains(out, "gcloud auth login") {
+		t.Errorf("mariadb while the forward needs a login = %q, %v; want the state and the login command", out, err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("mariadb waited %v to hear that the forward needs a login", took)
+	}
 	if err := plugin.SetLoggedIn(true); err != nil {
 		t.Fatal(err)
 	}
