@@ -3,6 +3,7 @@ module github.com/rhizome-dev/rhizome
 go 1.26
 
 require (
+	github.com/go-sql-driver/mysql v1.10.2
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/sirupsen/logrus v1.10.2
 	github.com/sourcegraph/jsonrpc2 v0.2.3
@@ -12,6 +13,7 @@ require (
 )
 
 require (
+	filippo.io/edwards25519 v1.2.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
 	github.com/moby/spdystream v0.5.1 // indirect

@@ -8,15 +8,6 @@ import (
 	"net"
 )
 
-// The error numbers the door uses when it, not the server, ends a login.
-const (
-	errAccessDenied     = 1045 // ER_ACCESS_DENIED_ERROR, SQLSTATE 28000
-	errHandshake        = 1043 // ER_HANDSHAKE_ERROR, "Bad handshake", SQLSTATE 08S01
-	errServerLost       = 2013 // CR_SERVER_LOST: the server went away during the login
-	errSSL              = 2026 // CR_SSL_CONNECTION_ERROR
-	errPluginCannotLoad = 2059 // CR_AUTH_PLUGIN_CANNOT_LOAD: what a client says of a plugin it lacks
-)
-
 // errPlugin means the server asked for an auth plugin the door does not speak.
 type errPlugin struct{ name string }
 

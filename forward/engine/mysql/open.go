@@ -36,12 +36,12 @@ func Open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login) (n
 	stopper.add(client)
 	server, g, err := connect(ctx, dial, &stopper)
 	if err != nil {
-		// In place of the greeting: no SQLSTATE (see Refuse).
-		code, message := uint16(errCantConnect), "rhizome: "+err.Error()
+		// Greet first, as Refuse does, for the client to print the words as they are.
+		code, state, message := uint16(errRefused), stateWait, "rhizome: "+err.Error()
 		if se := (*serverError)(nil); errors.As(err, &se) {
-			code, message = se.Code, se.Message // the server's own refusal, as it said it
+			code, state, message = se.Code, se.State, se.Message // the server's own refusal
 		}
-		_ = writePacket(client, 0, appendErr(nil, code, "", message))
+		_ = refuse(client, AppendGreeting(nil, doorVersion, 0), code, state, message)
 		return nil, err
 	}
 	o := opening{ctx: ctx, client: client, dial: dial, login: l, stopper: &stopper}
@@ -82,19 +82,19 @@ func (o *opening) run(server net.Conn, g *greeting) (_ net.Conn, err error) {
 		return nil, fmt.Errorf("mysql: reading the client's handshake response: %w", err)
 	}
 	if isSSLRequest(raw) {
-		o.tell(errSSL, "08S01", "rhizome: the door takes no TLS: it listens on this machine only; connect without TLS (mariadb --skip-ssl, go-sql-driver tls=false)")
+		o.tell(errHandshake, stateLink, "rhizome: the door takes no TLS: it listens on this machine only; connect without TLS (mariadb --skip-ssl, go-sql-driver tls=false)")
 		return nil, errors.New("mysql: the client asked for TLS")
 	}
 	resp, err := parseResponse(raw)
 	if err != nil {
-		o.tell(errHandshake, "08S01", "rhizome: "+err.Error())
+		o.tell(errHandshake, stateLink, "rhizome: "+err.Error())
 		return nil, err
 	}
 	o.caps = resp.caps
 	if len(resp.auth) > 0 || o.login.Password == nil {
 		// The client's own login: the server checks it against the greeting it sent.
 		if err := writePacket(server, 1, raw); err != nil {
-			o.tell(errServerLost, "08S01", "rhizome: the server went away: "+err.Error())
+			o.tell(errRefused, stateLink, "rhizome: the server went away: "+err.Error())
 			return nil, fmt.Errorf("mysql: passing the handshake response on: %w", err)
 		}
 		return server, nil
@@ -112,7 +112,7 @@ func (o *opening) logIn(server net.Conn, g *greeting, resp *response) (net.Conn,
 		password, err := o.login.Password(o.ctx, fresh)
 		if err != nil {
 			server.Close()
-			o.tell(errAccessDenied, "28000", fmt.Sprintf("rhizome could not get the password for %s: %v", resp.user, err))
+			o.tell(errAccessDenied, stateAccess, fmt.Sprintf("rhizome could not get the password for %s: %v", resp.user, err))
 			return nil, fmt.Errorf("mysql: getting the password for %s: %w", resp.user, err)
 		}
 		ok, err := logIn(&packetConn{conn: server, seq: 1}, g, resp, password)
@@ -130,7 +130,7 @@ func (o *opening) logIn(server net.Conn, g *greeting, resp *response) (net.Conn,
 				if se := (*serverError)(nil); errors.As(err, &se) {
 					o.tell(se.Code, se.State, se.Message)
 				} else {
-					o.tell(errCantConnect, "08001", "rhizome: "+err.Error())
+					o.tell(errRefused, stateWait, "rhizome: "+err.Error())
 				}
 				return nil, err
 			}
@@ -157,9 +157,9 @@ func (o *opening) tellLoginFailed(err error, user string, retried bool) {
 	case errors.As(err, &se):
 		o.tell(se.Code, se.State, se.Message+": "+hint)
 	case errors.As(err, &pe):
-		o.tell(errPluginCannotLoad, "HY000", pe.Error()+" (the server's user "+user+" needs it): bring your own password")
+		o.tell(errPluginMissing, stateGeneral, pe.Error()+" (the server's user "+user+" needs it): bring your own password")
 	default:
-		o.tell(errServerLost, "08S01", "rhizome: logging in as "+user+": "+err.Error())
+		o.tell(errRefused, stateLink, "rhizome: logging in as "+user+": "+err.Error())
 	}
 }
 
