@@ -102,6 +102,7 @@ func (o *opening) run(server net.Conn, g *greeting) (_ net.Conn, err error) {
 	if o.login.User != "" {
 		resp.user = o.login.User
 	}
+	resp.caps &^= clientSSL // the door's leg to the server has no TLS of its own either
 	return o.logIn(server, g, resp)
 }
 
