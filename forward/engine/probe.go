@@ -48,7 +48,7 @@ type Server func(c net.Conn, connID uint32)
 
 // wires is each engine of env's table; a test checks that none is missing or incomplete.
 var wires = map[string]Wire{
-	env.MySQL:     {Exchange: mysql.Exchange, Simulate: mysql.Simulate},
+	env.MySQL:     {Exchange: mysql.Exchange, Simulate: mysql.Simulate, Refuse: mysql.Refuse, Open: mysql.Open, CheckLogin: mysql.CheckLogin},
 	env.Postgres:  {Exchange: postgres.Exchange, Simulate: postgres.Simulate},
 	env.SQLServer: {Exchange: sqlserver.Exchange, Simulate: sqlserver.Simulate},
 }

@@ -1,9 +1,10 @@
 // Package mysql is MySQL's and MariaDB's wire as far as rhizome speaks it: the server's
-// greeting that proves a server answers, and the simulated server.
+// greeting that proves a server answers, the simulated server, the door's refusals in the
+// client's protocol, and the door's login for a client that brings no password (Open,
+// CheckLogin).
 package mysql
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,28 +20,17 @@ const mysqlProtocolV10 = 10
 // Exchange reads the MySQL server greeting on conn, proving the whole chain (door → stream →
 // pod → proxy → database) works. It returns the server's version string.
 func Exchange(conn net.Conn) (string, error) {
-	return readGreeting(bufio.NewReader(conn))
+	return readGreeting(conn)
 }
 
 // readGreeting parses the first packet: a 3-byte length, a sequence byte, then protocol
 // version 10 and a NUL-terminated server version.
-func readGreeting(r *bufio.Reader) (string, error) {
-	var header [4]byte
-	if _, err := io.ReadFull(r, header[:]); err != nil {
-		if wire.ClosedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", wire.ErrNoGreeting)
-		}
-		return "", fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
+func readGreeting(r io.Reader) (string, error) {
+	payload, err := readFirstPacket(r)
+	if err != nil {
+		return "", err
 	}
-	size := int(header[0]) | int(header[1])<<8 | int(header[2])<<16
-	if size < 2 || size > 1<<16 {
-		return "", fmt.Errorf("%w: no MySQL greeting: first packet of %d bytes", wire.ErrNoGreeting, size)
-	}
-	payload := make([]byte, size)
-	if _, err := io.ReadFull(r, payload); err != nil {
-		return "", fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
-	}
-	if payload[0] == 0xff && size >= 3 { // the server refused us, but it is a MySQL server
+	if payload[0] == packetErr && len(payload) >= 3 { // the server refused us, but it is a MySQL server
 		code := binary.LittleEndian.Uint16(payload[1:3])
 		return "", fmt.Errorf("%w: the MySQL server sent error %d: %s", wire.ErrNoGreeting, code, trimmed(payload[3:]))
 	}
@@ -52,6 +42,28 @@ func readGreeting(r *bufio.Reader) (string, error) {
 		end++
 	}
 	return string(payload[1:end]), nil
+}
+
+// readFirstPacket reads what a MySQL server sends first, its greeting or an ERR, without
+// reading past it. An error wraps wire.ErrNoGreeting when what came cannot be a server's first
+// packet.
+func readFirstPacket(r io.Reader) ([]byte, error) {
+	var header [4]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		if wire.ClosedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", wire.ErrNoGreeting)
+		}
+		return nil, fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
+	}
+	size := int(header[0]) | int(header[1])<<8 | int(header[2])<<16
+	if size < 2 || size > maxHandshakePacket {
+		return nil, fmt.Errorf("%w: no MySQL greeting: first packet of %d bytes", wire.ErrNoGreeting, size)
+	}
+	payload := make([]byte, size)
+	if _, err := io.ReadFull(r, payload); err != nil {
+		return nil, fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
+	}
+	return payload, nil
 }
 
 func trimmed(b []byte) string {

@@ -2,11 +2,11 @@ package mysql
 
 import "net"
 
-// Simulate greets a client on c as the simulated forward's MySQL server, then waits until the
-// client answers or goes: the simulation serves nothing more.
+// Simulate greets a client on c as the simulated forward's MySQL server, reads its handshake
+// response, and answers it with an ERR saying nothing is behind the port, so that a client
+// shows those words rather than "Lost connection". The probe (Exchange) reads the greeting
+// only, and passes.
 func Simulate(c net.Conn, connID uint32) {
-	if _, err := c.Write(AppendGreeting(nil, "8.0.0-rhizome-simulated", connID)); err != nil {
-		return
-	}
-	_, _ = c.Read(make([]byte, 1))
+	_ = refuse(c, AppendGreeting(nil, "8.0.0-rhizome-simulated", connID), errRefused, stateAct,
+		"this is rhizome's simulated forward: no MySQL server behind it")
 }
