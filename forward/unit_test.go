@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPortAnnouncements(t *testing.T) {
@@ -60,6 +61,15 @@ func TestValidate(t *testing.T) {
 		{"pattern", func(r *Request) { r.PortPattern = "(" }},
 		{"kubeconfig", func(r *Request) { r.Kubeconfig = "/tmp/a b" }},
 		{"engine", func(r *Request) { r.Engine = "oracle" }},
+		{"flag user", func(r *Request) { r.User = "--init-command=x" }},
+		{"relative password command", func(r *Request) { r.PasswordCommand = []string{"./token"} }},
+		{"flag password command", func(r *Request) { r.PasswordCommand = []string{"-c"} }},
+		{"negative password ttl", func(r *Request) { r.PasswordTTL = -time.Second }},
+	}
+	login := ok
+	login.User, login.PasswordCommand = "alice@example.com", []string{"gcloud", "sql", "generate-login-token"}
+	if err := login.validate(); err != nil {
+		t.Errorf("validate(%+v) = %v", login, err)
 	}
 	for _, tt := range tests {
 		r := ok

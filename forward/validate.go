@@ -48,6 +48,19 @@ func (r Request) validate() error {
 			return fmt.Errorf("%w: connect_command %v", ErrInvalid, err)
 		}
 	}
+	if r.User != "" { // "": the client's own
+		if err := env.CheckUser(r.User); err != nil {
+			return fmt.Errorf("%w: user %q: %v", ErrInvalid, r.User, err)
+		}
+	}
+	if len(r.PasswordCommand) > 0 { // none: no login
+		if err := env.CheckPasswordCommand(r.PasswordCommand); err != nil {
+			return fmt.Errorf("%w: password_command %v", ErrInvalid, err)
+		}
+	}
+	if r.PasswordTTL < 0 {
+		return fmt.Errorf("%w: password_ttl %v: want 0 (every connection) or more", ErrInvalid, r.PasswordTTL)
+	}
 	if r.PortPattern != "" {
 		if _, err := compilePattern(r.PortPattern, r.SQLConnection); err != nil {
 			return err
