@@ -19,7 +19,7 @@ func onPath(programs ...string) func(string) (string, error) {
 	}
 }
 
-func TestClient(t *testing.T) {
+func TestClientCommand(t *testing.T) {
 	mysqlSocket := rpc.Handle{LocalPort: 3307, UnixSocket: "/run/f/na-prod-bk.sock"}
 	pgSocket := rpc.Handle{LocalPort: 5433, UnixSocket: "/run/f/na-prod-ledger/.s.PGSQL.5433"}
 	tests := []struct {
@@ -44,9 +44,13 @@ func TestClient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e, _ := LookupEngine(tt.engine)
-		got, err := e.Client(tt.h, tt.user, tt.args, onPath(tt.path...))
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("%s: Client = %q, %v; want %q", tt.name, got, err, tt.want)
+		path, err := e.FindClient(onPath(tt.path...))
+		if err != nil {
+			t.Errorf("%s: FindClient = %v", tt.name, err)
+			continue
+		}
+		if got := e.ClientCommand(path, tt.h, tt.user, tt.args); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: ClientCommand = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -58,9 +62,9 @@ func TestClientMissing(t *testing.T) {
 		{SQLServer, "sqlcmd is not on PATH: install sqlcmd"},
 	} {
 		e, _ := LookupEngine(tt.engine)
-		got, err := e.Client(rpc.Handle{LocalPort: 1}, "", nil, onPath())
+		got, err := e.FindClient(onPath())
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("%s: Client with nothing on PATH = %q, %v; want an error starting %q", tt.engine, got, err, tt.want)
+			t.Errorf("%s: FindClient with nothing on PATH = %q, %v; want an error starting %q", tt.engine, got, err, tt.want)
 		}
 	}
 }

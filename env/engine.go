@@ -188,26 +188,29 @@ func (e Engine) SocketHost(path string) string {
 	return path
 }
 
-// Client is the command line of the engine's own client (mariadb or mysql, psql, sqlcmd) on
-// the forward h: the first of its programs that lookPath (exec.LookPath) finds, pointed at h's
-// Unix socket where the client takes one, else its TCP port, as user ("": the client's own),
-// then args. It never carries a password: the front door logs the client in, or the client
-// asks for one as it always does. The error, when no program is found, says what to install.
-func (e Engine) Client(h rpc.Handle, user string, args []string, lookPath func(string) (string, error)) ([]string, error) {
+// FindClient returns the path of the engine's own client (mariadb or mysql, psql, sqlcmd): the
+// first of its programs that lookPath (exec.LookPath) finds. The error says what to install.
+func (e Engine) FindClient(lookPath func(string) (string, error)) (string, error) {
 	for _, program := range e.client.programs {
-		path, err := lookPath(program)
-		if err != nil {
-			continue
+		if path, err := lookPath(program); err == nil {
+			return path, nil
 		}
-		socket := ""
-		if h.UnixSocket != "" {
-			socket = e.SocketHost(h.UnixSocket)
-		}
-		return append(append([]string{path}, e.client.args(socket, h.LocalPort, user)...), args...), nil
 	}
 	none := e.client.programs[0] + " is not"
 	if n := len(e.client.programs); n > 1 {
 		none = "neither " + strings.Join(e.client.programs[:n-1], ", ") + " nor " + e.client.programs[n-1] + " is"
 	}
-	return nil, fmt.Errorf("%s on PATH: %s", none, e.client.install)
+	return "", fmt.Errorf("%s on PATH: %s", none, e.client.install)
+}
+
+// ClientCommand is the command line of the engine's client at path (see FindClient) on the
+// forward h: pointed at h's Unix socket where the client takes one, else at its TCP port, as
+// user ("": the client's own), then args. It never carries a password: the front door logs the
+// client in, or the client asks for one as it always does.
+func (e Engine) ClientCommand(path string, h rpc.Handle, user string, args []string) []string {
+	socket := ""
+	if h.UnixSocket != "" {
+		socket = e.SocketHost(h.UnixSocket)
+	}
+	return append(append([]string{path}, e.client.args(socket, h.LocalPort, user)...), args...)
 }
