@@ -77,7 +77,7 @@ func checkLogins(e *env.Environment) (c check, ok bool) {
 	}
 	on := "on its " + strings.Join(where, " and ")
 	if !slices.Contains(forward.LoginEndpoints(), "tcp") {
-		on += " only; the TCP port needs the client's own password (this system cannot tell who connects there)"
+		on += " only (on its TCP port a client needs its own password: this system cannot tell who connects there)"
 	}
 	var dbs []string
 	for _, n := range e.DatabaseNames() {
@@ -85,7 +85,7 @@ func checkLogins(e *env.Environment) (c check, ok bool) {
 		switch {
 		case len(l.PasswordCommand) > 0:
 			ok = true
-			dbs = append(dbs, fmt.Sprintf("%s: the door logs your clients in (%s) %s", n, loginText(l), on))
+			dbs = append(dbs, fmt.Sprintf("%s: the door logs your clients in %s: %s", n, on, loginText(l)))
 		case l.User != "":
 			ok = true
 			dbs = append(dbs, fmt.Sprintf("%s: user %s for rhizome connect; clients bring their own password", n, l.User))
