@@ -39,8 +39,8 @@ func runConnect(c *cli.Context) error {
 			break
 		}
 	}
-	if len(args) > 2 && clientArgs == nil {
-		args, clientArgs = args[:2], args[2:] // urfave/cli swallows a "--" that follows the flags
+	if len(args) > 2 {
+		return usageErrorf("connect takes ENV DB; %q is one too many (the client's words go after --: rhizome connect ENV DB -- ARGS…)", args[2])
 	}
 	if len(args) != 2 {
 		return usageErrorf("connect takes ENV DB, then -- and the client's arguments (see rhizome envs)")
