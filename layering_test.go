@@ -17,14 +17,20 @@ var allowedImports = map[string][]string{
 	"rpc/safesocket":               {},
 	"proc":                         {},
 	"env":                          {"rpc"},
-	"forward":                      {"proc", "env", "forward/kube", "forward/engine", "rpc/safesocket"},
-	"forward/engine":               {"env"},                    // each engine's wire: probes and the simulated servers
+	"forward":                      {"proc", "env", "forward/door", "forward/kube", "forward/engine", "forward/engine/wire", "rpc/safesocket"},
+	"forward/door":                 {"env", "forward/engine", "forward/engine/wire", "rpc/safesocket"}, // the front door knows no chains, pods or forwards
+	"forward/engine":               {"env", "forward/engine/mysql", "forward/engine/postgres", "forward/engine/sqlserver", "forward/engine/wire"},
+	"forward/engine/mysql":         {"forward/engine/wire"}, // one engine's whole wire
+	"forward/engine/postgres":      {"forward/engine/wire"},
+	"forward/engine/sqlserver":     {"forward/engine/wire"},
+	"forward/engine/wire":          {},
 	"forward/kube":                 {"proc", "rpc/safesocket"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
+	"forward/internal/dbtest":      {}, // tests' own database servers
 	"forward/internal/loopback":    {}, // tests' loopback servers
 	"forward/e2e":                  {}, // tests only: the real binary against a real cluster
-	"agent":                        {"rpc", "rpc/safesocket", "proc", "forward", "env"},
-	"cli":                          {"rpc", "rpc/safesocket", "env", "agent", "forward"},
+	"agent":                        {"rpc", "rpc/safesocket", "proc", "forward", "forward/door", "env"},
+	"cli":                          {"rpc", "rpc/safesocket", "env", "agent", "forward", "forward/door"},
 }
 
 // TestLayering fails when a package imports a rhizome package it should not, as `go list`

@@ -13,18 +13,24 @@ import (
 
 // Forward implements rpc.Service: it replies once the forward is ready.
 func (a *Agent) Forward(ctx context.Context, p rpc.ForwardParams) (rpc.Handle, error) {
-	h, err := a.forwards.Forward(ctx, forward.Request{
+	h, err := a.forwards.Forward(ctx, toRequest(p))
+	if err != nil {
+		return rpc.Handle{}, forwardError(err)
+	}
+	return toHandle(h), nil
+}
+
+// toRequest is the forward a client asks for, every field of it.
+func toRequest(p rpc.ForwardParams) forward.Request {
+	return forward.Request{
 		Context: p.KubeContext, Namespace: p.KubeNamespace, Deployment: p.KubeDeployment,
 		SQLConnection: p.SQLConnection, LocalPort: p.LocalPort, PinPort: p.PinPort, PodPort: p.PodPort,
 		ConnectCommand: p.ConnectCommand, PortPattern: p.PortPattern, Kubeconfig: p.Kubeconfig,
 		Name: p.Name, Simulate: p.Simulate, Engine: p.Engine,
 		ConnectWait: time.Duration(p.ConnectWait), IdleTimeout: time.Duration(p.IdleTimeout), MaxAge: time.Duration(p.MaxAge),
 		Wait: time.Duration(p.Wait),
-	})
-	if err != nil {
-		return rpc.Handle{}, forwardError(err)
+		User: p.User, PasswordCommand: p.PasswordCommand, PasswordTTL: time.Duration(p.PasswordTTL),
 	}
-	return toHandle(h), nil
 }
 
 func toHandle(h forward.Handle) rpc.Handle {

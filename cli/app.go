@@ -99,6 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			agentCommand(),
 			forwardCommand(),
+			connectCommand(),
 			envsCommand(),
 			sleeperCommand(),
 			psCommand(),

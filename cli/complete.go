@@ -77,6 +77,7 @@ type argCompleter func(ctx context.Context, socket string, args []string) []stri
 // argCompleters are the commands whose arguments complete; the others complete flags only.
 var argCompleters = map[string]argCompleter{
 	"forward":    completeForward,
+	"connect":    completeForward,
 	"doctor":     completeEnvironment,
 	"logs":       completeProcesses,
 	"stop":       completeProcesses,

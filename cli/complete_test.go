@@ -61,7 +61,7 @@ environment na-prod
 	t.Setenv("RHIZOME_SOCK", "")
 	wedged := wedgedAgent(t, filepath.Join(short, "wedged.sock"))
 
-	commands := []string{"agent", "forward", "envs", "sleeper", "ps", "logs", "stop", "status", "doctor", "version", "completion"}
+	commands := []string{"agent", "forward", "connect", "envs", "sleeper", "ps", "logs", "stop", "status", "doctor", "version", "completion"}
 	tests := []struct {
 		name  string
 		words []string
@@ -95,6 +95,10 @@ environment na-prod
 		{name: "global flag after the command", words: []string{"logs", "--socket", wedged, ""}},
 		{name: "flags end at --", words: []string{"forward", "--", "--j"}},
 		{name: "the command after --exec --", words: []string{"forward", "--exec", "na-prod", "bookkeeper", "--", ""}},
+		{name: "connect: environments", words: []string{"connect", "na-"}, want: []string{"na-prod"}},
+		{name: "connect: databases", words: []string{"connect", "eu", ""}, want: []string{"ledger", "lg"}},
+		{name: "connect: its flags", words: []string{"connect", "-"}, want: []string{"--wait", "--help", "-h"}},
+		{name: "connect: the client's words after --", words: []string{"connect", "na-prod", "bookkeeper", "--", ""}},
 		{name: "doctor: environments", words: []string{"doctor", "e"}, want: []string{"eu-prod", "eu"}},
 		{name: "doctor: one environment only", words: []string{"doctor", "eu", ""}},
 		{name: "shells", words: []string{"completion", ""}, want: []string{"bash", "fish", "zsh"}},

@@ -115,6 +115,10 @@ func TestCompletionInShells(t *testing.T) {
 			complete("rhizome forward --exec na-prod bookkeeper -- setpri", "rhizome forward --exec na-prod bookkeeper -- setpriv")
 			complete("rhizome forward --exec na-prod bookkeeper -- cat "+u.home+"/uniq", "rhizome forward --exec na-prod bookkeeper -- cat "+u.home+"/unique-file.txt")
 
+			// connect: names as for forward; after --, the client's arguments, so file names.
+			complete("rhizome connect eu le", "rhizome connect eu ledger")
+			complete("rhizome connect na-prod bookkeeper -- "+u.home+"/uniq", "rhizome connect na-prod bookkeeper -- "+u.home+"/unique-file.txt")
+
 			// With no agent, Tab after stop offers nothing, prints nothing and starts nothing;
 			// what is typed next lands right after.
 			term.typeText("rhizome stop ")

@@ -15,7 +15,8 @@ func doctorCommand() *cli.Command {
 		Usage:     "check the set-up a forward needs, one line per check with the fix",
 		ArgsUsage: "[ENV]",
 		Description: `Checks that kubectl is there, the config parses (and lists each environment's databases
-with their engine and port), each environment's kube context is in the kubeconfig, its
+with their engine and port, and, where the config gives a login, whether the front door logs
+your clients in and on which endpoints), each environment's kube context is in the kubeconfig, its
 credentials may port-forward and exec in its namespace, its deployment exists, the socket
 directory is private, the agent answers and runs this rhizome, and what the agent itself would
 run: its kubectl, and each context's credential plugin on its own PATH. Exits 1 when a check
@@ -61,6 +62,9 @@ func runDoctor(c *cli.Context) error {
 	checks := append([]check{kube[0], config}, picked...)
 	for _, e := range envs {
 		checks = append(checks, checkDatabases(e))
+		if logins, ok := checkLogins(e); ok {
+			checks = append(checks, logins)
+		}
 	}
 	checks = append(checks, kube[1:]...)
 	socket := socketPath(c)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/forward/door"
 	"github.com/rhizome-dev/rhizome/rpc"
 )
 
@@ -62,6 +64,36 @@ func checkDatabases(e *env.Environment) check {
 		return passed(name, "none yet; add a database block to environment %s (%s)", e.Name, e.Source)
 	}
 	return passed(name, "%s", strings.Join(dbs, ", "))
+}
+
+// checkLogins says, per database of e, whether the front door logs clients in by itself and
+// on which of its endpoints: only where it verifies that the peer is the owner
+// (door.LoginEndpoints). ok is false when no database of e has a login setting: then there
+// is nothing to say.
+func checkLogins(e *env.Environment) (c check, ok bool) {
+	var where []string
+	for _, ep := range door.LoginEndpoints() {
+		where = append(where, map[string]string{"tcp": "TCP port", "socket": "Unix socket"}[ep])
+	}
+	on := "on its " + strings.Join(where, " and ")
+	if !slices.Contains(door.LoginEndpoints(), "tcp") {
+		on += " only (on its TCP port a client needs its own password: this system cannot tell who connects there)"
+	}
+	var dbs []string
+	for _, n := range e.DatabaseNames() {
+		l := e.Databases[n].Login
+		switch {
+		case len(l.PasswordCommand) > 0:
+			ok = true
+			dbs = append(dbs, fmt.Sprintf("%s: the door logs your clients in %s: %s", n, on, loginText(l)))
+		case l.User != "":
+			ok = true
+			dbs = append(dbs, fmt.Sprintf("%s: user %s for rhizome connect; clients bring their own password", n, l.User))
+		default:
+			dbs = append(dbs, n+": clients bring their own password")
+		}
+	}
+	return passed(e.Name+" logins", "%s", strings.Join(dbs, "; ")), ok
 }
 
 // checkSocketDir checks that only the user can reach the agent's socket directory: whoever

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/rhizome-dev/rhizome/env"
+	"github.com/rhizome-dev/rhizome/rpc"
 )
 
 func envsCommand() *cli.Command {
@@ -43,6 +45,10 @@ type dbJSON struct {
 	Source    string   `json:"source"`
 	Engine    string   `json:"engine"`
 	PodPort   int      `json:"pod_port,omitempty"`
+	// The login: the command, never its output; the TTL only with a command.
+	User            string        `json:"user,omitempty"`
+	PasswordCommand []string      `json:"password_command,omitempty"`
+	PasswordTTL     *rpc.Duration `json:"password_ttl,omitempty"`
 }
 
 func runEnvs(c *cli.Context) error {
@@ -59,20 +65,57 @@ func runEnvs(c *cli.Context) error {
 			j := envJSON{Name: e.Name, Aliases: e.Aliases, Context: e.Context, Namespace: e.Namespace, Deployment: e.Deployment, Source: e.Source, Databases: []dbJSON{}}
 			for _, n := range e.DatabaseNames() {
 				db := e.Databases[n]
-				j.Databases = append(j.Databases, dbJSON{db.Name, db.Aliases, db.Instance, db.LocalPort, db.Source, db.Engine, db.PodPort})
+				d := dbJSON{Name: db.Name, Aliases: db.Aliases, Instance: db.Instance, LocalPort: db.LocalPort, Source: db.Source,
+					Engine: db.Engine, PodPort: db.PodPort, User: db.Login.User, PasswordCommand: db.Login.PasswordCommand}
+				if len(db.Login.PasswordCommand) > 0 {
+					ttl := rpc.Duration(db.Login.PasswordTTL)
+					d.PasswordTTL = &ttl
+				}
+				j.Databases = append(j.Databases, d)
 			}
 			out = append(out, j)
 		}
 		return writeJSON(c.App.Writer, out)
 	}
+	// The LOGIN column only when a database has one: most configs have none.
+	logins := false
+	for _, e := range catalog.Environments() {
+		for _, db := range e.Databases {
+			logins = logins || loginText(db.Login) != ""
+		}
+	}
 	t := table{header: []string{"ENV", "DATABASE", "PORT", "INSTANCE", "CONTEXT", "SOURCE"}, shrink: []int{3, 4, 5}, fromStart: []int{5}}
+	if logins {
+		t = table{header: []string{"ENV", "DATABASE", "PORT", "INSTANCE", "CONTEXT", "LOGIN", "SOURCE"}, shrink: []int{3, 4, 5, 6}, fromStart: []int{6}}
+	}
 	for _, e := range catalog.Environments() {
 		for _, n := range e.DatabaseNames() {
 			db := e.Databases[n]
-			t.add(withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), strconv.Itoa(db.LocalPort), withPodPort(db.Instance, db.PodPort), e.Context, db.Source)
+			row := []string{withAliases(e.Name, e.Aliases), withEngine(withAliases(db.Name, db.Aliases), db.Engine), strconv.Itoa(db.LocalPort), withPodPort(db.Instance, db.PodPort), e.Context}
+			if logins {
+				row = append(row, cmp.Or(loginText(db.Login), "-"))
+			}
+			t.add(append(row, db.Source)...)
 		}
 	}
 	return t.write(c.App.Writer, screenWidth(c, c.App.Writer))
+}
+
+// loginText says in a few words how the door logs in to a database: the user, and the command
+// the password comes from (never the password) with how long it is kept; "" for no login.
+func loginText(l env.Login) string {
+	if len(l.PasswordCommand) == 0 {
+		return l.User // rhizome connect's user; clients bring their own password
+	}
+	kept := "every connection"
+	if l.PasswordTTL > 0 {
+		kept = "kept " + l.PasswordTTL.String()
+	}
+	password := fmt.Sprintf("password from %s (%s)", strings.Join(l.PasswordCommand, " "), kept)
+	if l.User == "" {
+		return password
+	}
+	return l.User + ", " + password
 }
 
 // withEngine marks a database of an engine other than the default, in brackets: the table

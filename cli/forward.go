@@ -94,32 +94,60 @@ func runForward(c *cli.Context) error {
 	if c.Bool("json") && (c.Bool("socket") || c.Bool("exec")) {
 		return usageErrorf("--json prints the handle; --socket prints a path and --exec runs a command: choose one")
 	}
+	e, db, err := resolve(args[0], args[1])
+	if err != nil {
+		return err
+	}
+	h, err := forwardHandle(c, e, db)
+	if err != nil {
+		return err
+	}
+	if command != nil {
+		return runWithHandle(c, h, command)
+	}
+	if c.Bool("socket") {
+		return printSocket(c, h, e.Name+"/"+db.Name)
+	}
+	if c.Bool("json") {
+		return writeJSON(c.App.Writer, h)
+	}
+	fmt.Fprintln(c.App.Writer, h.ConnectionString)
+	return nil
+}
+
+// resolve finds the database dbName of the environment envName, each by name or alias, in the
+// built-in environments and the user's config.
+func resolve(envName, dbName string) (*env.Environment, *env.Database, error) {
 	catalog, err := env.Load()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	e, db, err := catalog.Resolve(args[0], args[1])
-	if err != nil {
-		return err
-	}
+	return catalog.Resolve(envName, dbName)
+}
+
+// forwardHandle asks the agent (started if none runs) for the forward of db of e, with the
+// command's flags (--port, --idle-timeout, …, where the command has them) over the config, and
+// waits until it is ready. It says on stderr what a person should know of the handle: a moved
+// port, a simulation, the agent's notes, a missing socket. Ctrl-C gives the request up.
+func forwardHandle(c *cli.Context, e *env.Environment, db *env.Database) (rpc.Handle, error) {
 	p := env.ForwardParams(e, db)
 	if c.IsSet("port") {
 		if port := c.Int("port"); port < 1 || port > 65535 {
-			return usageErrorf("--port %d: want 1 to 65535", port)
+			return rpc.Handle{}, usageErrorf("--port %d: want 1 to 65535", port)
 		}
 		p.LocalPort, p.PinPort = c.Int("port"), true
 	}
 	if err := durationFlags(c, &p); err != nil {
-		return err
+		return rpc.Handle{}, err
 	}
 	client, err := dialOrStart(c)
 	if err != nil {
-		return err
+		return rpc.Handle{}, err
 	}
 	defer client.Close()
 
 	if err := answers(c, client); err != nil {
-		return err
+		return rpc.Handle{}, err
 	}
 	// The agent answers once the forward is ready or --wait is over; a hung agent, never.
 	wait := time.Duration(p.Wait)
@@ -137,10 +165,10 @@ func runForward(c *cli.Context) error {
 	stopProgress()
 	if errors.Is(ctx.Err(), context.Canceled) && c.Context.Err() == nil {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: interrupted: stopped waiting for %s (a first start stops when no one else waits for it)\n", p.Name)
-		return exitCode(130)
+		return rpc.Handle{}, exitCode(130)
 	}
 	if err != nil {
-		return forwardHint(err)
+		return rpc.Handle{}, forwardHint(err)
 	}
 	if h.Moved {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: port %d was busy; %s/%s is on port %d\n", db.LocalPort, e.Name, db.Name, h.LocalPort)
@@ -154,17 +182,7 @@ func runForward(c *cli.Context) error {
 	if h.UnixSocketError != "" {
 		fmt.Fprintf(c.App.ErrWriter, "rhizome: warning: no Unix socket for %s/%s: %s\n", e.Name, db.Name, h.UnixSocketError)
 	}
-	if command != nil {
-		return runWithHandle(c, h, command)
-	}
-	if c.Bool("socket") {
-		return printSocket(c, h, e.Name+"/"+db.Name)
-	}
-	if c.Bool("json") {
-		return writeJSON(c.App.Writer, h)
-	}
-	fmt.Fprintln(c.App.Writer, h.ConnectionString)
-	return nil
+	return h, nil
 }
 
 // seconds spells a default duration as people write it: 60s, not 1m0s.
@@ -232,20 +250,53 @@ func printSocket(c *cli.Context, h rpc.Handle, name string) error {
 }
 
 // runWithHandle runs command with the handle in its environment and returns its exit code.
-// Interrupts go to the command, as they would without rhizome in between.
 func runWithHandle(c *cli.Context, h rpc.Handle, command []string) error {
 	engine, err := handleEngine(h)
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(context.WithoutCancel(c.Context), command[0], command[1:]...)
+	return runChild(c, command, engine.ExecEnv(h))
+}
+
+// runChild runs command in the foreground, with this process's environment and vars, and
+// returns its exit status as rhizome's: the code it exited with, or 128+N when signal N
+// killed it, as shells say. It behaves as if rhizome were not in between: the terminal's
+// SIGINT and SIGQUIT reach the whole foreground group, command included, so rhizome only
+// outlives them (caught, not ignored: an ignored signal would stay ignored in command), and a
+// SIGTERM or SIGHUP sent to rhizome alone is passed on to command.
+func runChild(c *cli.Context, command []string, vars []string) error {
+	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.App.Writer, c.App.ErrWriter
-	cmd.Env = append(os.Environ(), engine.ExecEnv(h)...)
-	signal.Ignore(syscall.SIGINT, syscall.SIGQUIT)
-	defer signal.Reset(syscall.SIGINT, syscall.SIGQUIT)
-	err = cmd.Run()
+	cmd.Env = append(os.Environ(), vars...)
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(signals)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("running %s: %w", command[0], err)
+	}
+	done := make(chan struct{})
+	relayed := make(chan struct{})
+	go func() { // owned here: it ends with done, before runChild returns
+		defer close(relayed)
+		for {
+			select {
+			case sig := <-signals:
+				if sig == syscall.SIGTERM || sig == syscall.SIGHUP {
+					_ = cmd.Process.Signal(sig)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	<-relayed
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitCode(128 + int(ws.Signal()))
+		}
 		if code := exit.ExitCode(); code > 0 {
 			return exitCode(code)
 		}

@@ -30,6 +30,9 @@ import (
 //	    database ledger
 //	        engine   postgres   # mysql (the default), postgres or sqlserver
 //	        instance clover-prod-databases:europe-west1:ledger
+//	        user     alice@example.com                      # the front door logs in as alice
+//	        password-command gcloud sql generate-login-token # with this password (argv, no shell)
+//	        password-ttl 5m                                  # kept 5m (the default; 0: never kept)
 //
 // An environment with a built-in's name overrides that one's settings (the ones it states).
 // Indentation is for people; the keywords decide what belongs where. `include PATH…` reads
@@ -86,7 +89,7 @@ func validName(v string) bool {
 
 // keywords are the config file's keywords, in the order the README introduces them.
 var keywords = []string{"include", "environment", "alias", "context", "namespace", "deployment", "connect-command",
-	"port-pattern", "connect-wait", "idle-timeout", "max-age", "database", "instance", "port", "pod-port", "engine"}
+	"port-pattern", "connect-wait", "idle-timeout", "max-age", "database", "instance", "port", "pod-port", "engine", "user", "password-command", "password-ttl"}
 
 // parseFile overlays the environments of one config file on c. including holds the files
 // whose include lines led here, outermost first, to refuse a cycle.
@@ -296,6 +299,15 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 					return fail("%v", err)
 				}
 				db.Engine = v
+			case "user", "password-command", "password-ttl":
+				if env == nil {
+					return fail("%s belongs to an environment or a database", key)
+				}
+				login, of := &env.Login, "environment "+env.Name
+				if db != nil {
+					login, of = &db.Login, "database "+env.Name+"/"+db.Name
+				}
+				return parseLogin(login, key, args, func(what string) error { return once(what + " of " + of) }, fail)
 			default:
 				if near := Closest(fields[0], keywords); near != "" {
 					return fail("unknown keyword %q: did you mean %q?", fields[0], near)
@@ -311,6 +323,33 @@ func (c *Catalog) parseFile(path string, r io.Reader, including []string) error 
 		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	return errors.Join(errs...)
+}
+
+// parseLogin reads one line of a login's settings, key with its args, into login. once
+// refuses a setting given twice; fail words an error at the line.
+func parseLogin(login *Login, key string, args []string, once func(string) error, fail func(string, ...any) error) error {
+	if key != "password-command" && len(args) != 1 {
+		return fail("%s takes one value, got %d", key, len(args))
+	}
+	switch key {
+	case "user":
+		if err := CheckUser(args[0]); err != nil {
+			return fail("user %q: %v", args[0], err)
+		}
+		login.User = args[0]
+	case "password-command":
+		if err := CheckPasswordCommand(args); err != nil {
+			return fail("password-command %v", err)
+		}
+		login.PasswordCommand = args
+	case "password-ttl":
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d < 0 {
+			return fail("password-ttl %q: want a Go duration such as 5m or 1h (0: run the password-command for every connection)", args[0])
+		}
+		login.PasswordTTL, login.ttlSet = d, true
+	}
+	return once(key)
 }
 
 // validate checks that every environment and database says all it must, and that no alias
@@ -338,6 +377,7 @@ func (c *Catalog) validate() error {
 			if db.LocalPort == 0 {
 				db.LocalPort = engine.DefaultPort
 			}
+			db.Login = db.Login.over(e.Login).withDefaults()
 		}
 	}
 	return errors.Join(errs...)

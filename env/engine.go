@@ -1,6 +1,7 @@
 package env
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -37,6 +38,17 @@ type Engine struct {
 	vars func(port int) []string
 	// socketVars are what they read to use the forward's Unix socket at path; nil: none.
 	socketVars func(path string) []string
+	// client is the engine's own command-line client, for rhizome connect.
+	client client
+}
+
+// client is how to run an engine's own command-line client on a forward.
+type client struct {
+	programs []string // the first of them on PATH runs
+	install  string   // what to install when none is
+	// args point the client at the forward, as user ("": the client's own): at its Unix
+	// socket, given as SocketHost gives it, or, with socket "", at 127.0.0.1:port.
+	args func(socket string, port int, user string) []string
 }
 
 // engines is the one table of engines, the default first.
@@ -48,6 +60,19 @@ var engines = []Engine{
 			return []string{"MYSQL_HOST=127.0.0.1", "MYSQL_TCP_PORT=" + strconv.Itoa(port)}
 		},
 		socketVars: func(path string) []string { return []string{"MYSQL_UNIX_PORT=" + path} },
+		client: client{
+			programs: []string{"mariadb", "mysql"},
+			install:  "install the MariaDB or MySQL client (Debian/Ubuntu: apt install mariadb-client; macOS: brew install mariadb)",
+			// --protocol, so that a host in an option file (~/.my.cnf) cannot send the client
+			// elsewhere; the socket is also where every system lets the door log the client in.
+			args: func(socket string, port int, user string) []string {
+				args := []string{"--protocol=tcp", "--host=127.0.0.1", "--port=" + strconv.Itoa(port)}
+				if socket != "" {
+					args = []string{"--protocol=socket", "--socket=" + socket}
+				}
+				return withUser(args, "--user=", user)
+			},
+		},
 	},
 	{
 		Name: Postgres, Title: "PostgreSQL", DefaultPort: 5432, Scheme: "postgres",
@@ -60,6 +85,14 @@ var engines = []Engine{
 		// socket's directory there, but not every tool that reads PGHOST does (some paste it
 		// into a URL), the TCP handle is the one every forward has, and DATABASE_URL names
 		// it too. psql -h "$(rhizome forward --socket …)" is the way to the socket.
+		client: client{
+			programs: []string{"psql"},
+			install:  "install the PostgreSQL client (Debian/Ubuntu: apt install postgresql-client; macOS: brew install libpq && brew link --force libpq)",
+			// libpq takes the socket's directory as the host, and finds .s.PGSQL.PORT in it.
+			args: func(socket string, port int, user string) []string {
+				return withUser([]string{"--host=" + cmp.Or(socket, "127.0.0.1"), "--port=" + strconv.Itoa(port)}, "--username=", user)
+			},
+		},
 	},
 	{
 		Name: SQLServer, Title: "SQL Server", DefaultPort: 1433, Scheme: "sqlserver",
@@ -67,9 +100,32 @@ var engines = []Engine{
 		// sqlcmd (ODBC and go-sqlcmd) reads its -S from SQLCMDSERVER; "tcp:HOST,PORT" is its
 		// spelling of a TCP endpoint.
 		vars: func(port int) []string {
-			return []string{"SQLCMDSERVER=tcp:127.0.0.1," + strconv.Itoa(port)}
+			return []string{"SQLCMDSERVER=" + sqlcmdServer(port)}
+		},
+		client: client{
+			programs: []string{"sqlcmd"},
+			install:  "install sqlcmd (macOS: brew install sqlcmd; Linux: Microsoft's packages, see https://learn.microsoft.com/sql/tools/sqlcmd/sqlcmd-utility)",
+			// sqlcmd takes no Unix socket: always the TCP port.
+			args: func(_ string, port int, user string) []string {
+				return withUser([]string{"-S", sqlcmdServer(port)}, "-U", user)
+			},
 		},
 	},
+}
+
+// sqlcmdServer is sqlcmd's spelling of the TCP endpoint 127.0.0.1:port (its -S, SQLCMDSERVER).
+func sqlcmdServer(port int) string { return "tcp:127.0.0.1," + strconv.Itoa(port) }
+
+// withUser adds the client's user option (flag and value in one word when flag ends in '=',
+// two words otherwise) to args when user is set.
+func withUser(args []string, flag, user string) []string {
+	switch {
+	case user == "":
+		return args
+	case strings.HasSuffix(flag, "="):
+		return append(args, flag+user)
+	}
+	return append(args, flag, user)
 }
 
 // EngineNames lists the engines' names, the default first.
@@ -130,4 +186,31 @@ func (e Engine) SocketHost(path string) string {
 		return filepath.Dir(path)
 	}
 	return path
+}
+
+// FindClient returns the path of the engine's own client (mariadb or mysql, psql, sqlcmd): the
+// first of its programs that lookPath (exec.LookPath) finds. The error says what to install.
+func (e Engine) FindClient(lookPath func(string) (string, error)) (string, error) {
+	for _, program := range e.client.programs {
+		if path, err := lookPath(program); err == nil {
+			return path, nil
+		}
+	}
+	none := e.client.programs[0] + " is not"
+	if n := len(e.client.programs); n > 1 {
+		none = "neither " + strings.Join(e.client.programs[:n-1], ", ") + " nor " + e.client.programs[n-1] + " is"
+	}
+	return "", fmt.Errorf("%s on PATH: %s", none, e.client.install)
+}
+
+// ClientCommand is the command line of the engine's client at path (see FindClient) on the
+// forward h: pointed at h's Unix socket where the client takes one, else at its TCP port, as
+// user ("": the client's own), then args. It never carries a password: the front door logs the
+// client in, or the client asks for one as it always does.
+func (e Engine) ClientCommand(path string, h rpc.Handle, user string, args []string) []string {
+	socket := ""
+	if h.UnixSocket != "" {
+		socket = e.SocketHost(h.UnixSocket)
+	}
+	return append(append([]string{path}, e.client.args(socket, h.LocalPort, user)...), args...)
 }

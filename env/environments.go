@@ -39,7 +39,9 @@ type Environment struct {
 	// IdleTimeout stops a forward after that long with no open connection; 0: never.
 	IdleTimeout time.Duration
 	// MaxAge stops a forward that long after it started; 0: never.
-	MaxAge    time.Duration
+	MaxAge time.Duration
+	// Login is what the environment's databases log in with, unless theirs says otherwise.
+	Login     Login
 	Databases map[string]*Database
 	// Source says where the environment was defined: "built-in" or "FILE:LINE".
 	Source string
@@ -55,7 +57,52 @@ type Database struct {
 	// forward streams there with no connection command. 0: ask the connection command.
 	PodPort int
 	Engine  string // mysql, postgres or sqlserver (see LookupEngine); "" until loaded: DefaultEngine
-	Source  string
+	// Login is the database's own settings over its environment's, with the default
+	// PasswordTTL, once loaded.
+	Login  Login
+	Source string
+}
+
+// Login is how the front door logs the owner's clients in to a database when they bring no
+// password of their own (see rpc.ForwardParams), and the user `rhizome connect` names. The
+// zero value logs no one in.
+type Login struct {
+	User string // the database user; "": the client's own
+	// PasswordCommand is run by the agent, argv with no shell, for the password; empty: the
+	// door logs no one in.
+	PasswordCommand []string
+	// PasswordTTL is how long the agent keeps a password; 0: it runs the command for every
+	// connection. Loaded, it is DefaultPasswordTTL unless the config says.
+	PasswordTTL time.Duration
+	ttlSet      bool // the config gave password-ttl, so 0 means 0
+}
+
+// DefaultPasswordTTL is how long the agent keeps a password from a password-command when the
+// config does not say: Cloud SQL's IAM login tokens live an hour, so a few minutes is well
+// inside one and spares the command on most connections.
+const DefaultPasswordTTL = 5 * time.Minute
+
+// over returns l's settings where it has them, else base's: a database's login over its
+// environment's.
+func (l Login) over(base Login) Login {
+	if l.User == "" {
+		l.User = base.User
+	}
+	if len(l.PasswordCommand) == 0 {
+		l.PasswordCommand = base.PasswordCommand
+	}
+	if !l.ttlSet {
+		l.PasswordTTL, l.ttlSet = base.PasswordTTL, base.ttlSet
+	}
+	return l
+}
+
+// withDefaults gives l the default PasswordTTL when the config set none.
+func (l Login) withDefaults() Login {
+	if !l.ttlSet {
+		l.PasswordTTL, l.ttlSet = DefaultPasswordTTL, true
+	}
+	return l
 }
 
 // DefaultConnectCommand is what runs in the pod when an environment does not say: the

@@ -36,9 +36,10 @@ func Handle(ctx context.Context, envName, dbName string) (rpc.Handle, error) {
 }
 
 // ForwardParams is the forward request for a database of an environment, carrying this
-// process's KUBECONFIG (see ClientKubeconfig) and RHIZOME_SIMULATE to the agent.
+// process's KUBECONFIG (see ClientKubeconfig) and RHIZOME_SIMULATE to the agent, and the
+// database's login (its PasswordTTL only with a PasswordCommand).
 func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
-	return rpc.ForwardParams{
+	p := rpc.ForwardParams{
 		KubeContext: e.Context, KubeNamespace: e.Namespace, KubeDeployment: e.Deployment,
 		SQLConnection: db.Instance, LocalPort: db.LocalPort, PodPort: db.PodPort,
 		ConnectCommand: e.Connect(), PortPattern: e.PortPattern,
@@ -47,7 +48,12 @@ func ForwardParams(e *Environment, db *Database) rpc.ForwardParams {
 		Simulate:    SimulateRequested(),
 		Engine:      db.Engine,
 		ConnectWait: rpc.Duration(e.ConnectWait), IdleTimeout: rpc.Duration(e.IdleTimeout), MaxAge: rpc.Duration(e.MaxAge),
+		User: db.Login.User,
 	}
+	if len(db.Login.PasswordCommand) > 0 { // the TTL means nothing without a command
+		p.PasswordCommand, p.PasswordTTL = db.Login.PasswordCommand, rpc.Duration(db.Login.PasswordTTL)
+	}
+	return p
 }
 
 // SimulateRequested reads RHIZOME_SIMULATE as the seed did: true, 1 or yes turn it on.

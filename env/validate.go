@@ -3,6 +3,7 @@ package env
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"unicode"
@@ -134,6 +135,50 @@ func CheckKubeconfig(v string) error {
 func CheckPort(p int) error {
 	if p < 1 || p > 65535 {
 		return errors.New("want a number from 1 to 65535")
+	}
+	return nil
+}
+
+// maxUser bounds a database user name: MySQL's are at most 32 characters, PostgreSQL's 63,
+// and a Cloud SQL IAM user is an email address, at most 254.
+const maxUser = 254
+
+// CheckUser checks a database user: it goes into the client's argv (rhizome connect) and the
+// login the front door sends, so it is one printable word that no client reads as a flag.
+func CheckUser(v string) error {
+	switch {
+	case v == "":
+		return errors.New("it is empty")
+	case len(v) > maxUser:
+		return fmt.Errorf("it is longer than %d characters", maxUser)
+	case !utf8.ValidString(v):
+		return errors.New("it is not UTF-8")
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }):
+		return errors.New("it holds a space or a control character")
+	case v[0] == '-':
+		return errors.New("it starts with '-'")
+	}
+	return nil
+}
+
+// CheckPasswordCommand checks the command the agent runs for a password. It runs on this
+// machine with no shell, so shell characters are harmless and allowed; what is refused is what
+// would run something other than the user meant: a flag for a program, a path relative to the
+// agent's working directory (which is not the user's), and words no argv can carry.
+func CheckPasswordCommand(words []string) error {
+	if len(words) == 0 {
+		return errors.New("needs a program (and its arguments)")
+	}
+	for _, w := range words {
+		if w == "" || len(w) > maxWord || !utf8.ValidString(w) || strings.ContainsFunc(w, unicode.IsControl) {
+			return fmt.Errorf("word %q: want printable words of at most %d bytes", w, maxWord)
+		}
+	}
+	switch program := words[0]; {
+	case program[0] == '-':
+		return fmt.Errorf("program %q: want a program, not a flag", program)
+	case strings.ContainsRune(program, '/') && !filepath.IsAbs(program):
+		return fmt.Errorf("program %q: want an absolute path or a program name on the agent's PATH (the agent's working directory is not yours)", program)
 	}
 	return nil
 }

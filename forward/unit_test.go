@@ -59,10 +59,17 @@ func TestValidate(t *testing.T) {
 		{"pattern", func(r *Request) { r.PortPattern = "(" }},
 		{"kubeconfig", func(r *Request) { r.Kubeconfig = "/tmp/a b" }},
 		{"engine", func(r *Request) { r.Engine = "oracle" }},
-		{"flag password command", func(r *Request) { r.PasswordCommand = []string{"--token"} }},
-		{"empty password command", func(r *Request) { r.PasswordCommand = []string{""} }},
+		{"flag user", func(r *Request) { r.User = "--init-command=x" }},
+		{"relative password command", func(r *Request) { r.PasswordCommand = []string{"./token"} }},
+		{"flag password command", func(r *Request) { r.PasswordCommand = []string{"-c"} }},
 		{"negative password ttl", func(r *Request) { r.PasswordTTL = -time.Second }},
+		{"empty password command", func(r *Request) { r.PasswordCommand = []string{""} }},
 		{"user with a newline", func(r *Request) { r.User = "alice\nbob" }},
+	}
+	login := ok
+	login.User, login.PasswordCommand = "alice@example.com", []string{"gcloud", "sql", "generate-login-token"}
+	if err := login.validate(); err != nil {
+		t.Errorf("validate(%+v) = %v", login, err)
 	}
 	for _, tt := range tests {
 		r := ok

@@ -48,6 +48,19 @@ func (r Request) validate() error {
 			return fmt.Errorf("%w: connect_command %v", ErrInvalid, err)
 		}
 	}
+	if r.User != "" { // "": the client's own
+		if err := env.CheckUser(r.User); err != nil {
+			return fmt.Errorf("%w: user %q: %v", ErrInvalid, r.User, err)
+		}
+	}
+	if len(r.PasswordCommand) > 0 { // none: no login
+		if err := env.CheckPasswordCommand(r.PasswordCommand); err != nil {
+			return fmt.Errorf("%w: password_command %v", ErrInvalid, err)
+		}
+	}
+	if r.PasswordTTL < 0 {
+		return fmt.Errorf("%w: password_ttl %v: want 0 (every connection) or more", ErrInvalid, r.PasswordTTL)
+	}
 	if r.PortPattern != "" {
 		if _, err := compilePattern(r.PortPattern, r.SQLConnection); err != nil {
 			return err
@@ -57,15 +70,6 @@ func (r Request) validate() error {
 	// lines, an escape sequence would drive the terminal of whoever runs ps or logs.
 	if len(r.Name) > maxNameLen || !utf8.ValidString(r.Name) || strings.ContainsFunc(r.Name, unicode.IsControl) {
 		return fmt.Errorf("%w: name %q: want at most %d printable characters", ErrInvalid, r.Name, maxNameLen)
-	}
-	if len(r.PasswordCommand) > 0 && (r.PasswordCommand[0] == "" || strings.HasPrefix(r.PasswordCommand[0], "-")) {
-		return fmt.Errorf("%w: password_command %q: want a program first (a path or a name on the agent's PATH)", ErrInvalid, r.PasswordCommand)
-	}
-	if r.PasswordTTL < 0 {
-		return fmt.Errorf("%w: password_ttl %v: want 0 (a run per connection) or more", ErrInvalid, r.PasswordTTL)
-	}
-	if strings.ContainsFunc(r.User, unicode.IsControl) {
-		return fmt.Errorf("%w: user %q: want printable characters", ErrInvalid, r.User)
 	}
 	if r.Kubeconfig != "" {
 		if err := env.CheckKubeconfig(r.Kubeconfig); err != nil {

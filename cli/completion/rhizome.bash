@@ -15,6 +15,11 @@ _rhizome() {
 	# them as bash would, with the command's own completion when bash-completion has one.
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		if [[ ${COMP_WORDS[i]} == -- ]]; then
+			# connect's words after -- are its client's arguments, not a command: file names.
+			if [[ " ${COMP_WORDS[*]:1:i-1} " == *" connect "* ]]; then
+				compopt -o default
+				return
+			fi
 			if declare -F _command_offset >/dev/null; then
 				_command_offset $((i + 1))
 			elif ((COMP_CWORD == i + 1)); then

@@ -16,6 +16,11 @@ function __rhizome_complete
     # After --, the words are a command of their own (forward --exec ENV DB -- CMD…): complete
     # them as fish completes that command line.
     if set -l i (contains -i -- -- $words)
+        # connect's words after -- are its client's arguments, not a command: file names.
+        if contains -- connect $words[1..$i]
+            __fish_complete_path (commandline -ct)
+            return
+        end
         set -l rest
         if test $i -lt (count $words)
             set rest $words[(math $i + 1)..-1]
