@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -116,7 +117,7 @@ func psqlCmd(t *testing.T, conninfo, sql string) (string, error) {
 			cmd.Env = append(cmd.Env, e)
 		}
 	}
-	cmd.Env = append(cmd.Env, "PGPASSFILE="+os.DevNull)
+	cmd.Env = append(cmd.Env, "PGPASSFILE="+filepath.Join(t.TempDir(), "no-pgpass"))
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
 }
