@@ -141,5 +141,3 @@ func errorTexts(errs []error) []string {
 	}
 	return out
 }
-
-
