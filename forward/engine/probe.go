@@ -49,7 +49,7 @@ type Server func(c net.Conn, connID uint32)
 // wires is each engine of env's table; a test checks that none is missing or incomplete.
 var wires = map[string]Wire{
 	env.MySQL:     {Exchange: mysql.Exchange, Simulate: mysql.Simulate, Refuse: mysql.Refuse, Open: mysql.Open, CheckLogin: mysql.CheckLogin},
-	env.Postgres:  {Exchange: postgres.Exchange, Simulate: postgres.Simulate},
+	env.Postgres:  {Exchange: postgres.Exchange, Simulate: postgres.Simulate, Refuse: postgres.Refuse, Open: postgres.Open, CheckLogin: postgres.CheckLogin},
 	env.SQLServer: {Exchange: sqlserver.Exchange, Simulate: sqlserver.Simulate},
 }
 
