@@ -47,10 +47,14 @@ type Wire struct {
 type Server func(c net.Conn, connID uint32)
 
 // wires is each engine of env's table; a test checks that none is missing or incomplete.
+//
+// SQL Server's Open and CheckLogin are nil: the door logs nobody in to SQL Server (its
+// logins are not done). Users of a Wire check Open and CheckLogin for nil and refuse a
+// forward with a login of such an engine rather than relay it without one.
 var wires = map[string]Wire{
 	env.MySQL:     {Exchange: mysql.Exchange, Simulate: mysql.Simulate, Refuse: mysql.Refuse, Open: mysql.Open, CheckLogin: mysql.CheckLogin},
 	env.Postgres:  {Exchange: postgres.Exchange, Simulate: postgres.Simulate, Refuse: postgres.Refuse, Open: postgres.Open, CheckLogin: postgres.CheckLogin},
-	env.SQLServer: {Exchange: sqlserver.Exchange, Simulate: sqlserver.Simulate},
+	env.SQLServer: {Exchange: sqlserver.Exchange, Simulate: sqlserver.Simulate, Refuse: sqlserver.Refuse},
 }
 
 // For returns the wire of engine ("" is env.DefaultEngine). An engine without one gets the

@@ -24,6 +24,19 @@ func TestEveryEngineHasProbeAndSimulation(t *testing.T) {
 	}
 }
 
+// TestLoginsAreOptional: an engine whose door logs nobody in says so with a nil Open, and
+// then has no CheckLogin either; one with an Open has both.
+func TestLoginsAreOptional(t *testing.T) {
+	for name, w := range wires {
+		if (w.Open == nil) != (w.CheckLogin == nil) {
+			t.Errorf("engine %s has Open %v but CheckLogin %v: want both or neither", name, w.Open != nil, w.CheckLogin != nil)
+		}
+	}
+	if w := wires[env.SQLServer]; w.Open != nil || w.Refuse == nil {
+		t.Errorf("SQL Server's wire: Open %v, Refuse %v; want no login and a refusal", w.Open != nil, w.Refuse != nil)
+	}
+}
+
 // TestProbesAgainstSimulation runs each engine's probe against its simulated server over a real
 // socket, and against the other engines' servers, which must not pass for it.
 func TestProbesAgainstSimulation(t *testing.T) {

@@ -1,5 +1,6 @@
 // Package postgres is PostgreSQL's wire as far as rhizome speaks it: the answer to an
-// SSLRequest that proves a server answers, and the simulated server.
+// SSLRequest that proves a server answers, the simulated server, the door's refusal as a
+// server's FATAL error, and the door's login for the owner (Open) and its check (CheckLogin).
 package postgres
 
 import (

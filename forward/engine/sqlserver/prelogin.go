@@ -1,5 +1,6 @@
 // Package sqlserver is SQL Server's wire (TDS) as far as rhizome speaks it: the PRELOGIN
-// exchange that proves a server answers, and the simulated server.
+// exchange that proves a server answers, the simulated server, and the door's refusal as a
+// failed login. The door logs nobody in to SQL Server.
 package sqlserver
 
 import (
@@ -71,21 +72,19 @@ func appendPrelogin(b []byte, typ byte, opts []preloginOption) []byte {
 	for _, o := range opts {
 		size += len(o.data)
 	}
-	b = append(b, typ, tdsStatusEOM)
-	b = binary.BigEndian.AppendUint16(b, uint16(tdsHeaderLen+size))
-	b = append(b, 0, 0, 1, 0) // SPID 0, packet id 1, window 0
+	p := make([]byte, 0, size)
 	offset := table
 	for _, o := range opts {
-		b = append(b, o.token)
-		b = binary.BigEndian.AppendUint16(b, uint16(offset))
-		b = binary.BigEndian.AppendUint16(b, uint16(len(o.data)))
+		p = append(p, o.token)
+		p = binary.BigEndian.AppendUint16(p, uint16(offset))
+		p = binary.BigEndian.AppendUint16(p, uint16(len(o.data)))
 		offset += len(o.data)
 	}
-	b = append(b, plTerminator)
+	p = append(p, plTerminator)
 	for _, o := range opts {
-		b = append(b, o.data...)
+		p = append(p, o.data...)
 	}
-	return b
+	return appendPacket(b, typ, p)
 }
 
 // appendPreloginReply appends the PRELOGIN reply of a server announcing version

@@ -1,4 +1,3 @@
-// Package dbtest runs real database servers for the tests that speak their wire.
 package dbtest
 
 import (
