@@ -26,7 +26,13 @@ func (e *entry) refusal() wire.Refusal {
 	if last != nil && !info.State.Terminal() {
 		reason, r.Hint = last.err.Error(), last.fix
 	}
-	if reason, _, _ = strings.Cut(reason, "\n"); reason != "" && reason != state {
+	// A known failure's fix says what happened in words (the API server of … does not answer:
+	// check your network or VPN); the raw reason, often a long kubectl error, is only for
+	// failures without one, and cut to what a client shows whole.
+	if reason, _, _ = strings.Cut(reason, "\n"); r.Hint == "" && reason != "" && reason != state {
+		if len(reason) > maxRefusalReason {
+			reason = reason[:maxRefusalReason] + "… (rhizome ps shows it all)"
+		}
 		r.Message += ": " + reason
 	}
 	switch state {
@@ -42,6 +48,9 @@ func (e *entry) refusal() wire.Refusal {
 	}
 	return r
 }
+
+// maxRefusalReason bounds the reason in a refusal: MySQL clients show at most 512 bytes.
+const maxRefusalReason = 200
 
 // statePhrase says a forward's state in a sentence: "is reconnecting", "needs a login".
 func statePhrase(state string) string {

@@ -140,10 +140,11 @@ func (d *Door) Close(reason string) (cut int) {
 		l.Close() // the Unix socket's also removes its file, if still its own
 	}
 	for p := range pairs {
-		p.client.Close()
-		if p.backend != nil {
-			p.backend.Close()
+		if p.backend == nil {
+			continue // still waiting for a back end: its relay tells it why, then closes it
 		}
+		p.client.Close()
+		p.backend.Close()
 	}
 	d.wg.Wait()
 	d.refused.close()

@@ -15,6 +15,9 @@ const hopelessWait = 3 * time.Second
 // first (PostgreSQL's startup, SQL Server's PRELOGIN), and one that never does is dropped.
 const refuseWait = 5 * time.Second
 
+// refuseWaitClosing is refuseWait once the door is closing.
+const refuseWaitClosing = time.Second
+
 // unserved is an error after which the client is told why in its engine's protocol: the
 // forward could not serve it (not back within connect-wait, ended).
 type unserved struct{ error }
@@ -32,7 +35,13 @@ func (d *Door) refuse(client net.Conn, err error) {
 		return
 	}
 	r := d.hooks.Refusal()
-	_ = client.SetDeadline(time.Now().Add(refuseWait))
+	wait := refuseWait
+	select {
+	case <-d.closed:
+		wait = refuseWaitClosing // Close waits for this: a silent client must not hold it long
+	default:
+	}
+	_ = client.SetDeadline(time.Now().Add(wait))
 	if werr := d.wire.Refuse(client, r); werr != nil {
 		d.hooks.Logf("front door: closed a connection from %s: %v (telling it so failed: %v)", peerName(client), err, werr)
 		return
