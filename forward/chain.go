@@ -222,7 +222,7 @@ func (c *chain) run(ctx context.Context, p *proc.Process) error {
 // Without one, it takes the engine's first step and hangs up.
 func (c *chain) check(ctx context.Context, p *proc.Process, dial func(context.Context) (net.Conn, error)) (string, error) {
 	l := c.door.Login()
-	if l == nil {
+	if l == nil || l.User == "" { // no user: the clients name theirs, and the check cannot
 		return engine.ProbeThrough(ctx, c.req.Engine, dial)
 	}
 	version, err := engine.LoginThrough(ctx, c.req.Engine, dial, *l)

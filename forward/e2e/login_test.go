@@ -130,6 +130,17 @@ func TestDoorLogsTheOwnerIn(t *testing.T) {
 		t.Errorf("uid 65534 got through the owner's PostgreSQL port: %q", out)
 	}
 
+	// rhizome connect runs the client as the configured user, logged in by the door.
+	env := u.env
+	u.env = append(u.env, "MYSQL_PWD=", "PGPASSWORD=", "PGPASSFILE=/nonexistent/pgpass")
+	if out, stderr, err := u.rhizome("connect", "na-prod", "books", "--", "-N", "-e", "SELECT CURRENT_USER()"); err != nil || out != cluster.MySQL.User+"@%" {
+		t.Errorf("rhizome connect na-prod books -- -e 'SELECT CURRENT_USER()' = %q, %v: %s", out, err, stderr)
+	}
+	if out, stderr, err := u.rhizome("connect", "na-prod", "ledger-app", "--", "-X", "-w", "-At", "-d", cluster.Postgres.Database, "-c", "SELECT current_user"); err != nil || out != cluster.Postgres.App {
+		t.Errorf("rhizome connect na-prod ledger-app -- -c 'SELECT current_user' = %q, %v: %s", out, err, stderr)
+	}
+	u.env = env
+
 	// The forward's checks log in and say goodbye: MariaDB counts no aborted connection, even
 	// for a reconnect's check.
 	time.Sleep(2 * time.Second)
