@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
-	"time"
 
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
@@ -30,10 +28,10 @@ import (
 // server's side closed or spoke no MySQL. ctx bounds the whole opening: when it ends, both
 // connections' deadlines are set to the past. No error or packet it makes holds a password.
 func Open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login) (net.Conn, error) {
-	var stopper interrupter
-	stop := context.AfterFunc(ctx, stopper.fire)
+	var stopper wire.Interrupter
+	stop := context.AfterFunc(ctx, stopper.Interrupt)
 	defer stop()
-	stopper.add(client)
+	stopper.Add(client)
 	server, g, err := connect(ctx, dial, &stopper)
 	if err != nil {
 		// Greet first, as Refuse does, for the client to print the words as they are.
@@ -62,7 +60,7 @@ type opening struct {
 	client  net.Conn
 	dial    wire.Dial
 	login   wire.Login
-	stopper *interrupter
+	stopper *wire.Interrupter
 	caps    uint32 // the client's, once it answered
 }
 
@@ -172,12 +170,12 @@ func (o *opening) tell(code uint16, state, message string) {
 
 // connect dials a server and reads its greeting. A server's ERR in place of a greeting comes
 // back as a *serverError; anything else that is no greeting wraps wire.ErrNoGreeting.
-func connect(ctx context.Context, dial wire.Dial, stopper *interrupter) (net.Conn, *greeting, error) {
+func connect(ctx context.Context, dial wire.Dial, stopper *wire.Interrupter) (net.Conn, *greeting, error) {
 	conn, err := dial(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to the database: %w", err)
 	}
-	stopper.add(conn)
+	stopper.Add(conn)
 	p, err := readFirstPacket(conn)
 	if err == nil && p[0] == packetErr {
 		err = parseErr(p)
@@ -194,33 +192,3 @@ func connect(ctx context.Context, dial wire.Dial, stopper *interrupter) (net.Con
 	}
 	return conn, g, nil
 }
-
-// interrupter ends the blocking reads and writes of an opening's connections when its context
-// ends, by setting their deadlines to the past. It is safe for concurrent use.
-type interrupter struct {
-	mu    sync.Mutex
-	fired bool
-	conns []net.Conn
-}
-
-// add puts c under the interrupter, interrupting it at once if ctx already ended.
-func (i *interrupter) add(c net.Conn) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.conns = append(i.conns, c)
-	if i.fired {
-		_ = c.SetDeadline(longAgo)
-	}
-}
-
-func (i *interrupter) fire() {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.fired = true
-	for _, c := range i.conns {
-		_ = c.SetDeadline(longAgo)
-	}
-}
-
-// longAgo is a deadline that has passed.
-var longAgo = time.Unix(1, 0)

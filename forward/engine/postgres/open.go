@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
-	"time"
 
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
@@ -37,9 +35,9 @@ import (
 // client and the returned connection; Open closes every other connection it made. No
 // password reaches an error or a message to the client.
 func Open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login) (net.Conn, error) {
-	conns := &interrupter{}
-	stop := context.AfterFunc(ctx, conns.interrupt)
-	server, err := open(ctx, conns.add(client), dial, l, conns)
+	conns := &wire.Interrupter{}
+	stop := context.AfterFunc(ctx, conns.Interrupt)
+	server, err := open(ctx, conns.Add(client), dial, l, conns)
 	if !stop() && err == nil {
 		// ctx ended as the opening did: its connections may have a deadline in the past.
 		server.Close()
@@ -49,7 +47,7 @@ func Open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login) (n
 }
 
 // open is Open, with conns to add the connections it dials to.
-func open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login, conns *interrupter) (net.Conn, error) {
+func open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login, conns *wire.Interrupter) (net.Conn, error) {
 	s, err := readClientStartup(client)
 	if err != nil {
 		return nil, fmt.Errorf("reading the client's startup: %w", err)
@@ -61,13 +59,13 @@ func open(ctx context.Context, client net.Conn, dial wire.Dial, l wire.Login, co
 }
 
 // passThrough sends s to a server from dial as it came, and leaves the rest to the client.
-func passThrough(ctx context.Context, client net.Conn, dial wire.Dial, s startup, conns *interrupter) (net.Conn, error) {
+func passThrough(ctx context.Context, client net.Conn, dial wire.Dial, s startup, conns *wire.Interrupter) (net.Conn, error) {
 	server, err := dial(ctx)
 	if err != nil {
 		tell(client, fatal(stateConnectionFailure, "rhizome could not reach the database: "+err.Error(), ""))
 		return nil, err
 	}
-	if _, err := conns.add(server).Write(s.raw); err != nil {
+	if _, err := conns.Add(server).Write(s.raw); err != nil {
 		server.Close()
 		tell(client, fatal(stateConnectionFailure, "rhizome could not reach the database: "+err.Error(), ""))
 		return nil, fmt.Errorf("sending the startup: %w", err)
@@ -77,7 +75,7 @@ func passThrough(ctx context.Context, client net.Conn, dial wire.Dial, s startup
 
 // logIn logs the startup's user in with l's password: once with the kept one and, when the
 // server rejects it, once more with a fresh one.
-func logIn(ctx context.Context, client net.Conn, dial wire.Dial, s startup, l wire.Login, conns *interrupter) (net.Conn, error) {
+func logIn(ctx context.Context, client net.Conn, dial wire.Dial, s startup, l wire.Login, conns *wire.Interrupter) (net.Conn, error) {
 	user := s.param("user")
 	// What the server says before its requests goes to the client once, from the first try.
 	early := func(m message) error {
@@ -90,7 +88,7 @@ func logIn(ctx context.Context, client net.Conn, dial wire.Dial, s startup, l wi
 			tell(client, fatal(stateConnectionFailure, "rhizome could not reach the database: "+err.Error(), ""))
 			return nil, err
 		}
-		conns.add(server)
+		conns.Add(server)
 		a := &authenticator{conn: server, user: user, early: early,
 			password: func() (string, error) { return l.Password(ctx, fresh) }}
 		if _, err = server.Write(s.raw); err == nil {
@@ -156,33 +154,4 @@ func loginFailure(err error, user string, l wire.Login, fresh bool) fields {
 // tell sends the client a FATAL error, as far as it can: the session ends either way.
 func tell(client net.Conn, fs fields) {
 	_, _ = client.Write(appendErrorResponse(nil, fs))
-}
-
-// interrupter ends the opening's reads and writes once its context is done, by giving each
-// connection it was given a deadline in the past. Safe for concurrent use.
-type interrupter struct {
-	mu    sync.Mutex
-	conns []net.Conn
-	done  bool
-}
-
-// add has c interrupted with the others, at once if they were already, and returns it.
-func (i *interrupter) add(c net.Conn) net.Conn {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.conns = append(i.conns, c)
-	if i.done {
-		_ = c.SetDeadline(time.Unix(1, 0))
-	}
-	return c
-}
-
-// interrupt gives every connection a deadline in the past.
-func (i *interrupter) interrupt() {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.done = true
-	for _, c := range i.conns {
-		_ = c.SetDeadline(time.Unix(1, 0))
-	}
 }
