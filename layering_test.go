@@ -24,6 +24,7 @@ var allowedImports = map[string][]string{
 	"forward/engine/postgres":      {"forward/engine/wire"},
 	"forward/engine/sqlserver":     {"forward/engine/wire"},
 	"forward/engine/wire":          {},
+	"forward/engine/wire/wiretest": {"forward/engine/wire", "forward/internal/loopback"},
 	"forward/kube":                 {"proc", "rpc/safesocket"}, // the kube side knows no forwards, doors or engines
 	"forward/internal/clustertest": {},
 	"forward/internal/dbtest":      {}, // tests' own database servers

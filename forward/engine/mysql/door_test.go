@@ -4,133 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
 )
 
-// door plays the front door on a loopback port (or a Unix socket, for network "unix"): it
-// opens each connection with Open, dialing through dial, then relays both ways until either
-// side closes. Open's errors go to errs.
-type door struct {
-	addr string
-	mu   sync.Mutex
-	errs []error
-}
-
-func newDoor(t testing.TB, network string, dial wire.Dial, l wire.Login) *door {
-	t.Helper()
-	address := "127.0.0.1:0"
-	if network == "unix" {
-		dir, err := os.MkdirTemp("", "door")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		address = dir + "/sock"
-	}
-	ln, err := net.Listen(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &door{addr: ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { d.serve(c, dial, l) })
-		}
-	})
-	return d
-}
-
-func (d *door) serve(c net.Conn, dial wire.Dial, l wire.Login) {
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	server, err := Open(ctx, c, dial, l)
-	cancel()
-	if err != nil {
-		d.mu.Lock()
-		d.errs = append(d.errs, err)
-		d.mu.Unlock()
-		return
-	}
-	defer server.Close()
-	done := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(server, c)
-		server.Close()
-		close(done)
-	}()
-	_, _ = io.Copy(c, server)
-	c.Close()
-	<-done
-}
-
-// openErrors returns the errors Open returned so far.
-func (d *door) openErrors() []error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return append([]error(nil), d.errs...)
-}
-
-// dialer dials network address as the door's wire.Dial.
-func dialer(network, address string) wire.Dial {
-	return func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, address)
-	}
-}
-
-// passwords is a login's password command: it counts its calls, and answers kept or, when
-// asked for a fresh one, fresh; err fails every call.
-type passwords struct {
-	mu          sync.Mutex
-	kept, fresh string
-	err         error
-	calls       []bool // the fresh argument of each call
-}
-
-func (p *passwords) get(_ context.Context, fresh bool) (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.calls = append(p.calls, fresh)
-	if p.err != nil {
-		return "", p.err
-	}
-	if fresh {
-		return p.fresh, nil
-	}
-	return p.kept, nil
-}
-
-// Calls returns how many calls there were, and how many of them asked for a fresh password.
-func (p *passwords) Calls() (all, fresh int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, f := range p.calls {
-		if f {
-			fresh++
-		}
-	}
-	return len(p.calls), fresh
-}
-
-// login is a wire.Login as user with p's passwords, from a made-up password command.
-func (p *passwords) login(user string) wire.Login {
-	return wire.Login{User: user, Password: p.get, Source: "password-command print-password"}
-}
+// passwordCommand is the made-up password command of the door's logins, as its hints name it.
+const passwordCommand = "password-command print-password"
 
 // mariadbClient runs the real mariadb client at the door's addr (a TCP address or a socket
 // path) with args, and returns its output and error.

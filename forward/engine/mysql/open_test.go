@@ -9,6 +9,7 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 
+	"github.com/rhizome-dev/rhizome/forward/engine/wire/wiretest"
 	"github.com/rhizome-dev/rhizome/forward/internal/dbtest"
 )
 
@@ -17,27 +18,27 @@ import (
 // their own they pass through, and when the door's login fails they read why.
 func TestOpenMariaDB(t *testing.T) {
 	db := dbtest.MariaDB(t)
-	dial := dialer("tcp", db.Addr)
+	dial := wiretest.DialTo("tcp", db.Addr)
 	const wantUser = "alice@%\tapp"
 
 	t.Run("door logs in the mariadb client", func(t *testing.T) {
 		for _, network := range []string{"tcp", "unix"} {
-			p := &passwords{kept: db.Password}
-			d := newDoor(t, network, dial, p.login(db.User))
-			out, err := mariadbClient(t, d.addr, "-u", "someone-else", db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
+			p := &wiretest.Passwords{Kept: db.Password}
+			d := wiretest.StartDoor(t, network, Open, dial, p.Login(db.User, passwordCommand))
+			out, err := mariadbClient(t, d.Addr(), "-u", "someone-else", db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
 			if err != nil || out != wantUser {
 				t.Errorf("over %s: mariadb with no password = %q, %v; want %q", network, out, err, wantUser)
 			}
-			if all, fresh := p.Calls(); all != 1 || fresh != 0 {
+			if all, fresh := p.Count(); all != 1 || fresh != 0 {
 				t.Errorf("over %s: password command called %d times (%d fresh), want once, not fresh", network, all, fresh)
 			}
 		}
 	})
 
 	t.Run("door keeps the client's user when the login names none", func(t *testing.T) {
-		p := &passwords{kept: db.Password}
-		d := newDoor(t, "tcp", dial, p.login(""))
-		out, err := mariadbClient(t, d.addr, "-u", db.User, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
+		p := &wiretest.Passwords{Kept: db.Password}
+		d := wiretest.StartDoor(t, "tcp", Open, dial, p.Login("", passwordCommand))
+		out, err := mariadbClient(t, d.Addr(), "-u", db.User, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
 		if err != nil || out != wantUser {
 			t.Errorf("mariadb as %s with no password = %q, %v; want %q", db.User, out, err, wantUser)
 		}
@@ -45,75 +46,75 @@ func TestOpenMariaDB(t *testing.T) {
 
 	t.Run("door logs in go-sql-driver", func(t *testing.T) {
 		for _, network := range []string{"tcp", "unix"} {
-			p := &passwords{kept: db.Password}
-			d := newDoor(t, network, dial, p.login(db.User))
-			if got, err := goQuery(t, goDSN(d.addr, "someone-else", "", db.Database)); err != nil || got != "alice@%\tapp" {
+			p := &wiretest.Passwords{Kept: db.Password}
+			d := wiretest.StartDoor(t, network, Open, dial, p.Login(db.User, passwordCommand))
+			if got, err := goQuery(t, goDSN(d.Addr(), "someone-else", "", db.Database)); err != nil || got != "alice@%\tapp" {
 				t.Errorf("over %s: go-sql-driver with no password = %q, %v; want %q", network, got, err, wantUser)
 			}
 		}
 	})
 
 	t.Run("own password passes through", func(t *testing.T) {
-		p := &passwords{err: errors.New("must not be called")}
-		d := newDoor(t, "tcp", dial, p.login(db.User))
-		out, err := mariadbClient(t, d.addr, "-u", db.User, "-p"+db.Password, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
+		p := &wiretest.Passwords{Err: errors.New("must not be called")}
+		d := wiretest.StartDoor(t, "tcp", Open, dial, p.Login(db.User, passwordCommand))
+		out, err := mariadbClient(t, d.Addr(), "-u", db.User, "-p"+db.Password, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
 		if err != nil || out != wantUser {
 			t.Errorf("mariadb with its own password = %q, %v; want %q", out, err, wantUser)
 		}
-		if got, err := goQuery(t, goDSN(d.addr, db.User, db.Password, db.Database)); err != nil || got != wantUser {
+		if got, err := goQuery(t, goDSN(d.Addr(), db.User, db.Password, db.Database)); err != nil || got != wantUser {
 			t.Errorf("go-sql-driver with its own password = %q, %v; want %q", got, err, wantUser)
 		}
-		out, err = mariadbClient(t, d.addr, "-u", db.User, "-pwrong", "-e", "SELECT 1")
+		out, err = mariadbClient(t, d.Addr(), "-u", db.User, "-pwrong", "-e", "SELECT 1")
 		if err == nil || !strings.Contains(out, "ERROR 1045 (28000): Access denied for user 'alice'") || strings.Contains(out, "rhizome") {
 			t.Errorf("mariadb with a wrong password of its own = %q, %v; want the server's own access denied", out, err)
 		}
-		if all, _ := p.Calls(); all != 0 {
+		if all, _ := p.Count(); all != 0 {
 			t.Errorf("password command called %d times for clients with their own password, want 0", all)
 		}
 	})
 
 	t.Run("a fresh password after a denied one", func(t *testing.T) {
-		p := &passwords{kept: "expired", fresh: db.Password}
-		d := newDoor(t, "tcp", dial, p.login(db.User))
-		out, err := mariadbClient(t, d.addr, "-u", db.User, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
+		p := &wiretest.Passwords{Kept: "expired", Fresh: db.Password}
+		d := wiretest.StartDoor(t, "tcp", Open, dial, p.Login(db.User, passwordCommand))
+		out, err := mariadbClient(t, d.Addr(), "-u", db.User, db.Database, "-e", "SELECT CURRENT_USER(), DATABASE()")
 		if err != nil || out != wantUser {
 			t.Errorf("mariadb with the kept password expired = %q, %v; want %q", out, err, wantUser)
 		}
-		if all, fresh := p.Calls(); all != 2 || fresh != 1 {
+		if all, fresh := p.Count(); all != 2 || fresh != 1 {
 			t.Errorf("password command called %d times (%d fresh), want twice, once fresh", all, fresh)
 		}
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
-		p := &passwords{kept: "wrong", fresh: "still-wrong"}
-		d := newDoor(t, "tcp", dial, p.login(db.User))
-		out, err := mariadbClient(t, d.addr, "-u", db.User, "-e", "SELECT 1")
+		p := &wiretest.Passwords{Kept: "wrong", Fresh: "still-wrong"}
+		d := wiretest.StartDoor(t, "tcp", Open, dial, p.Login(db.User, passwordCommand))
+		out, err := mariadbClient(t, d.Addr(), "-u", db.User, "-e", "SELECT 1")
 		const want = "ERROR 1045 (28000): Access denied for user 'alice'@'127.0.0.1' (using password: YES): " +
 			"rhizome logged in as alice with the password from password-command print-password, then with a fresh one"
 		if err == nil || out != want {
 			t.Errorf("mariadb with a wrong password from the door =\n%q, %v; want\n%q", out, err, want)
 		}
-		if all, fresh := p.Calls(); all != 2 || fresh != 1 {
+		if all, fresh := p.Count(); all != 2 || fresh != 1 {
 			t.Errorf("password command called %d times (%d fresh), want twice, once fresh", all, fresh)
 		}
-		_, err = goQuery(t, goDSN(d.addr, db.User, "", ""))
+		_, err = goQuery(t, goDSN(d.Addr(), db.User, "", ""))
 		var me *gomysql.MySQLError
 		if !errors.As(err, &me) || me.Number != 1045 || !strings.Contains(me.Message, "rhizome logged in as alice") {
 			t.Errorf("go-sql-driver with a wrong password from the door: %v; want error 1045 with rhizome's hint", err)
 		}
-		if all, fresh := p.Calls(); all != 4 || fresh != 2 {
+		if all, fresh := p.Count(); all != 4 || fresh != 2 {
 			t.Errorf("password command called %d times (%d fresh) for two clients, want 4, 2 fresh", all, fresh)
 		}
 	})
 
 	t.Run("password command fails", func(t *testing.T) {
-		p := &passwords{err: errors.New(`password-command "gcloud sql generate-login-token" exited 1: ERROR: (gcloud) You do not currently have an active account`)}
-		d := newDoor(t, "tcp", dial, p.login(db.User))
-		out, err := mariadbClient(t, d.addr, "-u", db.User, "-e", "SELECT 1")
+		p := &wiretest.Passwords{Err: errors.New(`password-command "gcloud sql generate-login-token" exited 1: ERROR: (gcloud) You do not currently have an active account`)}
+		d := wiretest.StartDoor(t, "tcp", Open, dial, p.Login(db.User, passwordCommand))
+		out, err := mariadbClient(t, d.Addr(), "-u", db.User, "-e", "SELECT 1")
 		if err == nil || !strings.Contains(out, "ERROR 1045 (28000): rhizome could not get the password for alice: password-command \"gcloud sql generate-login-token\" exited 1: ERROR: (gcloud) You do not currently have an active account") {
 			t.Errorf("mariadb when the password command fails = %q, %v; want its words", out, err)
 		}
-		_, err = goQuery(t, goDSN(d.addr, db.User, "", ""))
+		_, err = goQuery(t, goDSN(d.Addr(), db.User, "", ""))
 		if err == nil || !strings.Contains(err.Error(), "You do not currently have an active account") {
 			t.Errorf("go-sql-driver when the password command fails: %v; want its words", err)
 		}
@@ -137,13 +138,13 @@ func TestOpenNoServer(t *testing.T) {
 			c.Close()
 		}
 	}()
-	p := &passwords{kept: "x"}
-	d := newDoor(t, "tcp", dialer("tcp", closing.Addr().String()), p.login("alice"))
-	out, err := mariadbClient(t, d.addr, "-u", "alice", "-e", "SELECT 1")
+	p := &wiretest.Passwords{Kept: "x"}
+	d := wiretest.StartDoor(t, "tcp", Open, wiretest.DialTo("tcp", closing.Addr().String()), p.Login("alice", passwordCommand))
+	out, err := mariadbClient(t, d.Addr(), "-u", "alice", "-e", "SELECT 1")
 	if err == nil || !strings.Contains(out, "ERROR 1105 (08001): rhizome: ") || !strings.Contains(out, "the connection closed before the server spoke") {
 		t.Errorf("mariadb through a door with no server = %q, %v; want error 1105 saying the server closed", out, err)
 	}
-	if errs := d.openErrors(); !isNoGreeting(errs) {
+	if errs := d.Errors(); !isNoGreeting(errs) {
 		t.Errorf("Open's errors = %v, want one wrapping wire.ErrNoGreeting", errs)
 	}
 }

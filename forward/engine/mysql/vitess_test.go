@@ -10,13 +10,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire/wiretest"
 	vtmysql "vitess.io/vitess/go/mysql"
 	"vitess.io/vitess/go/mysql/replication"
 	"vitess.io/vitess/go/mysql/sqlerror"
@@ -66,18 +66,18 @@ func TestOpenVitess(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := vitessServer(t, tc.network, tc.auth)
-			p := &passwords{kept: "alice-secret"}
-			d := newDoor(t, "tcp", dialer(tc.network, addr), p.login("alice"))
-			if got, err := goUser(t, goDSN(d.addr, "someone", "", "")); err != nil || got != "alice" {
+			p := &wiretest.Passwords{Kept: "alice-secret"}
+			d := wiretest.StartDoor(t, "tcp", Open, wiretest.DialTo(tc.network, addr), p.Login("alice", passwordCommand))
+			if got, err := goUser(t, goDSN(d.Addr(), "someone", "", "")); err != nil || got != "alice" {
 				t.Errorf("go-sql-driver with no password = %q, %v; want alice", got, err)
 			}
-			if out, err := mariadbClient(t, d.addr, "-u", "someone", "-e", "SELECT CURRENT_USER()"); err != nil || out != "alice" {
+			if out, err := mariadbClient(t, d.Addr(), "-u", "someone", "-e", "SELECT CURRENT_USER()"); err != nil || out != "alice" {
 				t.Errorf("mariadb with no password = %q, %v; want alice", out, err)
 			}
 			if tc.check != nil {
 				tc.check(t)
 			}
-			if version, err := checkLogin(t, tc.network, addr, p.login("alice")); err != nil || version != vitessVersion {
+			if version, err := checkLogin(t, tc.network, addr, p.Login("alice", passwordCommand)); err != nil || version != vitessVersion {
 				t.Errorf("CheckLogin = %q, %v; want %q", version, err, vitessVersion)
 			}
 		})
@@ -86,15 +86,15 @@ func TestOpenVitess(t *testing.T) {
 	t.Run("wrong password with RSA", func(t *testing.T) {
 		m := newRSASHA2(t, "alice-secret")
 		addr := vitessServer(t, "tcp", authServer{greet: vtmysql.CachingSha2Password, method: m})
-		p := &passwords{kept: "old", fresh: "older"}
-		d := newDoor(t, "tcp", dialer("tcp", addr), p.login("alice"))
-		_, err := goUser(t, goDSN(d.addr, "alice", "", ""))
+		p := &wiretest.Passwords{Kept: "old", Fresh: "older"}
+		d := wiretest.StartDoor(t, "tcp", Open, wiretest.DialTo("tcp", addr), p.Login("alice", passwordCommand))
+		_, err := goUser(t, goDSN(d.Addr(), "alice", "", ""))
 		var me *gomysql.MySQLError
 		const want = "Access denied for user 'alice': rhizome logged in as alice with the password from password-command print-password, then with a fresh one"
 		if !errors.As(err, &me) || me.Number != 1045 || me.Message != want {
 			t.Errorf("go-sql-driver with a wrong password from the door: %v; want 1045 %q", err, want)
 		}
-		if all, fresh := p.Calls(); all != 2 || fresh != 1 {
+		if all, fresh := p.Count(); all != 2 || fresh != 1 {
 			t.Errorf("password command called %d times (%d fresh), want twice, once fresh", all, fresh)
 		}
 	})
@@ -130,19 +130,7 @@ var vitessVersion = vtenv.NewTestEnv().MySQLVersion()
 // server, until the test ends. It takes clear-text passwords without TLS.
 func vitessServer(t testing.TB, network string, auth vtmysql.AuthServer) string {
 	t.Helper()
-	address := "127.0.0.1:0"
-	if network == "unix" {
-		dir, err := os.MkdirTemp("", "vt")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		address = dir + "/sock"
-	}
-	ln, err := net.Listen(network, address)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := wiretest.Listen(t, network)
 	l, err := vtmysql.NewListenerWithConfig(vtmysql.ListenerConfig{
 		Listener: ln, AuthServer: auth, Handler: userHandler{}, ConnReadBufferSize: 16 << 10,
 	})

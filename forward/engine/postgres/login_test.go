@@ -15,6 +15,7 @@ import (
 
 	"github.com/rhizome-dev/rhizome/forward/engine/postgres"
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire/wiretest"
 	"github.com/rhizome-dev/rhizome/forward/internal/dbtest"
 )
 
@@ -22,30 +23,31 @@ import (
 // PostgreSQL server, for each password method, and its failures as a client sees them.
 func TestLoginAgainstPostgres(t *testing.T) {
 	s := dbtest.Postgres(t)
+	dial := wiretest.DialTo("tcp", s.Addr)
 	var secrets []string
 	for _, u := range s.Users {
 		secrets = append(secrets, u.Password)
 	}
-	conninfo := func(d *door, user string) string {
-		return "host=127.0.0.1 port=" + d.port() + " user=" + user + " dbname=postgres"
+	conninfo := func(d *wiretest.Door, user string) string {
+		return "host=127.0.0.1 port=" + d.Port() + " user=" + user + " dbname=postgres"
 	}
 
 	for _, u := range s.Users {
 		t.Run("psql/"+u.Method, func(t *testing.T) {
-			pw := &passwords{kept: u.Password}
-			d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
+			pw := &wiretest.Passwords{Kept: u.Password}
+			d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
 			out, err := psqlCmd(t, conninfo(d, u.Name), "SELECT current_user")
 			if err != nil || out != u.Name {
 				t.Errorf("psql as %s with no password through the door: %v\n%s", u.Name, err, out)
 			}
-			if got := pw.called(); !slices.Equal(got, []bool{false}) {
+			if got := pw.Calls(); !slices.Equal(got, []bool{false}) {
 				t.Errorf("Password calls (fresh?) = %v, want [false]", got)
 			}
 		})
 		t.Run("pgx/"+u.Method, func(t *testing.T) {
-			pw := &passwords{kept: u.Password}
+			pw := &wiretest.Passwords{Kept: u.Password}
 			// No user in the login: the door logs in as the user the client names.
-			d := startDoor(t, dialTo(s.Addr), pw.login(""))
+			d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login("", passwordCommand))
 			conn, err := pgx.Connect(t.Context(), conninfo(d, u.Name))
 			if err != nil {
 				t.Fatalf("pgx as %s with no password through the door: %v", u.Name, err)
@@ -60,8 +62,8 @@ func TestLoginAgainstPostgres(t *testing.T) {
 
 	t.Run("another user brings a password", func(t *testing.T) {
 		owner, other := s.User("scram-sha-256"), s.User("md5")
-		pw := &passwords{kept: owner.Password}
-		d := startDoor(t, dialTo(s.Addr), pw.login(owner.Name))
+		pw := &wiretest.Passwords{Kept: owner.Password}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(owner.Name, passwordCommand))
 		out, err := psqlCmd(t, conninfo(d, other.Name)+" password="+other.Password, "SELECT current_user")
 		if err != nil || out != other.Name {
 			t.Errorf("psql as %s with its password through the door: %v\n%s", other.Name, err, out)
@@ -75,21 +77,21 @@ func TestLoginAgainstPostgres(t *testing.T) {
 		if out, err := psqlCmd(t, conninfo(d, other.Name), "SELECT 1"); err == nil || !strings.Contains(out, "no password supplied") {
 			t.Errorf("psql as %s without a password through the door: %v\n%s", other.Name, err, out)
 		}
-		if got := pw.called(); len(got) != 0 {
+		if got := pw.Calls(); len(got) != 0 {
 			t.Errorf("Password calls = %v, want none: the client logs in itself", got)
 		}
 	})
 
 	t.Run("wrong password", func(t *testing.T) {
 		u := s.User("md5")
-		pw := &passwords{kept: "stale", fresh: "still-wrong"}
-		d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
+		pw := &wiretest.Passwords{Kept: "stale", Fresh: "still-wrong"}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
 		out, err := psqlCmd(t, conninfo(d, u.Name), "SELECT 1")
 		if err == nil || !strings.Contains(out, `FATAL:  password authentication failed for user "rz_md5"`) ||
 			!strings.Contains(out, `HINT:  rhizome logged in as "rz_md5" with the password, kept and fresh, from password-command vault read db/test`) {
 			t.Errorf("psql with a wrong password from the login: %v\n%s", err, out)
 		}
-		if got := pw.called(); !slices.Equal(got, []bool{false, true}) {
+		if got := pw.Calls(); !slices.Equal(got, []bool{false, true}) {
 			t.Errorf("Password calls (fresh?) = %v, want [false true]: one fresh retry", got)
 		}
 		conn, err := pgx.Connect(t.Context(), conninfo(d, u.Name)+" sslmode=disable")
@@ -100,25 +102,25 @@ func TestLoginAgainstPostgres(t *testing.T) {
 		if !errors.As(err, &pgErr) || pgErr.Code != "28P01" || !strings.Contains(pgErr.Hint, "vault read db/test") {
 			t.Errorf("pgx with a wrong password from the login = %v (%#v)", err, pgErr)
 		}
-		noSecrets(t, append(secrets, "stale", "still-wrong"), append(errorTexts(d.errors()), out)...)
+		noSecrets(t, append(secrets, "stale", "still-wrong"), append(errorTexts(d.Errors()), out)...)
 	})
 
 	t.Run("fresh password works", func(t *testing.T) {
 		u := s.User("scram-sha-256")
-		pw := &passwords{kept: "rotated-away", fresh: u.Password}
-		d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
+		pw := &wiretest.Passwords{Kept: "rotated-away", Fresh: u.Password}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
 		if out, err := psqlCmd(t, conninfo(d, u.Name), "SELECT current_user"); err != nil || out != u.Name {
 			t.Errorf("psql after a rotated password: %v\n%s", err, out)
 		}
-		if got := pw.called(); !slices.Equal(got, []bool{false, true}) {
+		if got := pw.Calls(); !slices.Equal(got, []bool{false, true}) {
 			t.Errorf("Password calls (fresh?) = %v, want [false true]", got)
 		}
 	})
 
 	t.Run("password command fails", func(t *testing.T) {
 		u := s.User("password")
-		pw := &passwords{err: errors.New(`password-command vault read db/test: exit status 2: Error: permission denied`)}
-		d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
+		pw := &wiretest.Passwords{Err: errors.New(`password-command vault read db/test: exit status 2: Error: permission denied`)}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
 		out, err := psqlCmd(t, conninfo(d, u.Name), "SELECT 1")
 		if err == nil || !strings.Contains(out, "FATAL:  rhizome could not get the password to log \"rz_password\" in: password-command vault read db/test: exit status 2: Error: permission denied") {
 			t.Errorf("psql when the password command fails: %v\n%s", err, out)
@@ -135,8 +137,8 @@ func TestLoginAgainstPostgres(t *testing.T) {
 
 	t.Run("cancel request", func(t *testing.T) {
 		u := s.User("scram-sha-256")
-		pw := &passwords{kept: u.Password}
-		d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
+		pw := &wiretest.Passwords{Kept: u.Password}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
 		conn, err := pgconn.Connect(t.Context(), conninfo(d, u.Name))
 		if err != nil {
 			t.Fatal(err)
@@ -155,9 +157,9 @@ func TestLoginAgainstPostgres(t *testing.T) {
 
 	t.Run("protocol 3.5 is negotiated", func(t *testing.T) {
 		u := s.User("md5")
-		pw := &passwords{kept: u.Password}
-		d := startDoor(t, dialTo(s.Addr), pw.login(u.Name))
-		c := dialClient(t, d.addr)
+		pw := &wiretest.Passwords{Kept: u.Password}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login(u.Name, passwordCommand))
+		c := dialClient(t, d.Addr())
 		_, _ = c.Write(startupPacket(3<<16|5, "user", u.Name, "database", "postgres", "_pq_.rhizome_test", "1"))
 		var types []byte
 		for {
@@ -177,13 +179,13 @@ func TestLoginAgainstPostgres(t *testing.T) {
 	})
 
 	t.Run("protocol 2 passes through", func(t *testing.T) {
-		pw := &passwords{kept: "x"}
-		d := startDoor(t, dialTo(s.Addr), pw.login(""))
-		c := dialClient(t, d.addr)
+		pw := &wiretest.Passwords{Kept: "x"}
+		d := wiretest.StartDoor(t, "tcp", postgres.Open, dial, pw.Login("", passwordCommand))
+		c := dialClient(t, d.Addr())
 		_, _ = c.Write(startupPacket(2<<16, "user", "rz_md5", "database", "postgres"))
 		all, _ := io.ReadAll(c)
-		if !strings.Contains(string(all), "unsupported frontend protocol 2.0") || len(pw.called()) != 0 {
-			t.Errorf("a protocol 2.0 startup through the door got %q, Password calls %v", all, pw.called())
+		if !strings.Contains(string(all), "unsupported frontend protocol 2.0") || len(pw.Calls()) != 0 {
+			t.Errorf("a protocol 2.0 startup through the door got %q, Password calls %v", all, pw.Calls())
 		}
 	})
 
@@ -191,7 +193,7 @@ func TestLoginAgainstPostgres(t *testing.T) {
 		t.Run("check/"+u.Method, func(t *testing.T) {
 			before := len(s.Log(t))
 			c := dialClient(t, s.Addr)
-			got, err := postgres.CheckLogin(c, wire.Login{User: u.Name, Password: (&passwords{kept: u.Password}).get})
+			got, err := postgres.CheckLogin(c, wire.Login{User: u.Name, Password: (&wiretest.Passwords{Kept: u.Password}).Get})
 			if err != nil || !strings.HasPrefix(got, "PostgreSQL 15") || !strings.HasSuffix(got, "logged in as "+u.Name) {
 				t.Errorf("CheckLogin(%s) = %q, %v", u.Name, got, err)
 			}
@@ -203,7 +205,7 @@ func TestLoginAgainstPostgres(t *testing.T) {
 				}
 			}
 			c = dialClient(t, s.Addr)
-			_, err = postgres.CheckLogin(c, wire.Login{User: u.Name, Password: (&passwords{kept: "nope"}).get})
+			_, err = postgres.CheckLogin(c, wire.Login{User: u.Name, Password: (&wiretest.Passwords{Kept: "nope"}).Get})
 			if err == nil || !strings.Contains(err.Error(), "28P01") {
 				t.Errorf("CheckLogin(%s, a wrong password) = %v, want the server's 28P01", u.Name, err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rhizome-dev/rhizome/forward/engine/postgres"
 	"github.com/rhizome-dev/rhizome/forward/engine/wire"
+	"github.com/rhizome-dev/rhizome/forward/engine/wire/wiretest"
 	"github.com/rhizome-dev/rhizome/forward/internal/loopback"
 )
 
@@ -22,7 +23,7 @@ func openOnce(t *testing.T, ctx context.Context, serve func(net.Conn), l wire.Lo
 	serverAddr := loopback.Serve(t, serve)
 	errc := make(chan error, 1)
 	doorAddr := loopback.Serve(t, func(c net.Conn) {
-		server, err := postgres.Open(ctx, c, dialTo(serverAddr), l)
+		server, err := postgres.Open(ctx, c, wiretest.DialTo("tcp", serverAddr), l)
 		if err == nil {
 			server.Close()
 		}
@@ -47,8 +48,8 @@ func readStartup(c net.Conn) {
 }
 
 func TestOpenWhenTheServerClosesAtOnce(t *testing.T) {
-	pw := &passwords{kept: "x"}
-	got, err := openOnce(t, t.Context(), func(c net.Conn) { readStartup(c) }, pw.login("app"), startupPacket(3<<16, "user", "app"))
+	pw := &wiretest.Passwords{Kept: "x"}
+	got, err := openOnce(t, t.Context(), func(c net.Conn) { readStartup(c) }, pw.Login("app", passwordCommand), startupPacket(3<<16, "user", "app"))
 	if !errors.Is(err, wire.ErrNoGreeting) || !strings.Contains(got, "closed the connection before it answered") {
 		t.Errorf("Open against a server that closes = %v; the client read %q", err, got)
 	}
@@ -58,18 +59,18 @@ func TestOpenWhenTheServerClosesAtOnce(t *testing.T) {
 // sent the same startup and may answer it.
 func TestOpenHandsOverMethodsItDoesNotSpeak(t *testing.T) {
 	gss := []byte{'R', 0, 0, 0, 8, 0, 0, 0, 7}
-	pw := &passwords{kept: "x"}
-	got, err := openOnce(t, t.Context(), func(c net.Conn) { readStartup(c); _, _ = c.Write(gss) }, pw.login("app"), startupPacket(3<<16, "user", "app"))
-	if err != nil || got != string(gss) || len(pw.called()) != 0 {
-		t.Errorf("Open against a server asking for GSSAPI = %v, client read %q, Password calls %v", err, got, pw.called())
+	pw := &wiretest.Passwords{Kept: "x"}
+	got, err := openOnce(t, t.Context(), func(c net.Conn) { readStartup(c); _, _ = c.Write(gss) }, pw.Login("app", passwordCommand), startupPacket(3<<16, "user", "app"))
+	if err != nil || got != string(gss) || len(pw.Calls()) != 0 {
+		t.Errorf("Open against a server asking for GSSAPI = %v, client read %q, Password calls %v", err, got, pw.Calls())
 	}
 }
 
 func TestOpenEndsWithItsContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	pw := &passwords{kept: "x"}
-	_, err := openOnce(t, ctx, func(c net.Conn) { readStartup(c); _, _ = io.Copy(io.Discard, c) }, pw.login("app"), startupPacket(3<<16, "user", "app"))
+	pw := &wiretest.Passwords{Kept: "x"}
+	_, err := openOnce(t, ctx, func(c net.Conn) { readStartup(c); _, _ = io.Copy(io.Discard, c) }, pw.Login("app", passwordCommand), startupPacket(3<<16, "user", "app"))
 	if err == nil {
 		t.Error("Open against a silent server with a context that ends = nil error")
 	}

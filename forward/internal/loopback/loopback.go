@@ -15,6 +15,13 @@ func Serve(t testing.TB, serve func(net.Conn)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ServeOn(t, l, serve)
+	return l.Addr().String()
+}
+
+// ServeOn serves each connection l accepts with serve, closing it after, until the test ends;
+// then it closes l and waits for the connections' serve to return.
+func ServeOn(t testing.TB, l net.Listener, serve func(net.Conn)) {
 	var wg sync.WaitGroup
 	t.Cleanup(func() { l.Close(); wg.Wait() })
 	wg.Add(1)
@@ -33,5 +40,4 @@ func Serve(t testing.TB, serve func(net.Conn)) string {
 			}()
 		}
 	}()
-	return l.Addr().String()
 }
