@@ -53,15 +53,26 @@ func TestConnect(t *testing.T) {
 
 	// The client's failures are its own: its status and its words, no rhizome error.
 	_, stderr, err = u.rhizome("connect", "na-prod", "bookkeeper", "--", "--skip-ssl", "-e", "SELECT * FROM no_such_table", cluster.MySQL.Database)
-	if got := status(err); got != 1 || !strings.Contains(stderr, "ERROR 1146") || strings.Contains(stderr, "rhizome: ") {
+	if got := status(err); got != 1 || !strings.Contains(stderr, "ERROR 1146") || saysMoreThanPort(stderr) {
 		t.Errorf("connect with a bad statement: status %d, stderr %q; want mariadb's 1 and its ERROR 1146 alone", got, stderr)
 	}
 	_, stderr, err = u.rhizome("connect", "na-prod", "ledger", "--", "-X", "-w", "-d", cluster.Postgres.Database, "-v", "ON_ERROR_STOP=1", "-c", "SELECT nope")
-	if got := status(err); got != 1 || !strings.Contains(stderr, `column "nope" does not exist`) || strings.Contains(stderr, "rhizome: ") {
+	if got := status(err); got != 1 || !strings.Contains(stderr, `column "nope" does not exist`) || saysMoreThanPort(stderr) {
 		t.Errorf("connect with a bad statement: status %d, stderr %q; want psql's 1 and its error alone", got, stderr)
 	}
 	_, stderr, err = u.rhizome("connect", "na-prod", "ledger", "--", "-X", "-w", "-U", "no_such_role", "-d", cluster.Postgres.Database, "-c", "SELECT 1")
 	if got := status(err); got != 2 || !strings.Contains(stderr, "no_such_role") {
 		t.Errorf("connect as a role that does not exist: status %d, stderr %q; want psql's 2", got, stderr)
 	}
+}
+
+// saysMoreThanPort reports whether rhizome wrote to stderr anything but the note that the
+// forward's port was busy (another program on this machine may hold it).
+func saysMoreThanPort(stderr string) bool {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "rhizome: ") && !strings.Contains(line, " was busy; ") {
+			return true
+		}
+	}
+	return false
 }

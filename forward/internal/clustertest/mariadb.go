@@ -65,6 +65,7 @@ func startMariaDB(ctx context.Context, sp *spawner, t tools, dir string, port in
 		"--skip-name-resolve",
 		"--skip-log-bin",
 		"--innodb-buffer-pool-size=16M",
+		"--log-warnings=4", // the log names each aborted connection, for tests that count them
 	)
 	c, err := sp.start("mariadbd", logPath, cmd)
 	if err != nil {
