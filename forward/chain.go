@@ -241,7 +241,7 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 	ctx, cancel := context.WithTimeout(ctx, readyWait)
 	defer cancel()
 	b := &sessionBackend{session: c.session, port: c.remotePort}
-	refusals := 0
+	refusals, tries := 0, 0
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
 		version, err := c.check(ctx, p, b.Dial)
 		if err == nil {
@@ -254,6 +254,9 @@ func (c *chain) ready(ctx context.Context, p *proc.Process) error {
 				}
 			}
 			return nil
+		}
+		if tries++; tries == 1 { // once per attempt: the loop tries every few milliseconds
+			p.Logf("no answer yet through pod %s port %d (trying again): %v", c.pod, c.remotePort, err)
 		}
 		if errors.Is(err, engine.ErrNoGreeting) {
 			c.podAnswered = true
