@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -46,17 +47,18 @@ func CheckContext(v string) error {
 	return nil
 }
 
-// kubeObjectRE is a namespace or deployment name. Kubernetes allows less (lowercase DNS
-// labels); this refuses what could change the meaning of kubectl's arguments: the deployment
+// kubeObjectRE is a namespace or deployment name (compiled on first use, as are the other
+// patterns here: compiled at init, every run of the CLI paid for them). Kubernetes allows less
+// (lowercase DNS labels); this refuses what could change the meaning of kubectl's arguments: the deployment
 // becomes deploy/NAME, so no '/', and nothing starts with '-'.
-var kubeObjectRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`)
+var kubeObjectRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`) })
 
 // CheckKubeObject checks a namespace or deployment name.
 func CheckKubeObject(v string) error {
 	if err := checkKubeName(v); err != nil {
 		return err
 	}
-	if !kubeObjectRE.MatchString(v) {
+	if !kubeObjectRE().MatchString(v) {
 		return fmt.Errorf("use ASCII letters, digits, '.', '_', ':', '@' and '-', starting with a letter or digit")
 	}
 	return nil
@@ -82,7 +84,9 @@ func checkKubeName(v string) error {
 
 // instanceRE is a Cloud SQL connection name, project:region:instance; the project may carry a
 // domain, as in example.com:proj:region:inst.
-var instanceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*:[a-z0-9-]+:[a-z0-9][a-z0-9-]*$`)
+var instanceRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9][a-z0-9.:-]*:[a-z0-9-]+:[a-z0-9][a-z0-9-]*$`)
+})
 
 // maxInstance bounds a connection name: a project id has at most 30 characters (plus a
 // domain), an instance name 98.
@@ -93,7 +97,7 @@ func CheckInstance(v string) error {
 	if len(v) > maxInstance {
 		return fmt.Errorf("it is longer than %d characters", maxInstance)
 	}
-	if !instanceRE.MatchString(v) {
+	if !instanceRE().MatchString(v) {
 		return errors.New("want project:region:instance, in lowercase letters, digits, '.' and '-'")
 	}
 	return nil
@@ -102,12 +106,12 @@ func CheckInstance(v string) error {
 // wordRE is what a word of the connection command, or a kubeconfig path list, may be: a path
 // or a plain option, no shell characters, since some connection scripts hand their arguments
 // to a shell.
-var wordRE = regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]+$`)
+var wordRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]+$`) })
 
 // maxWord bounds one such word.
 const maxWord = 512
 
-func plainWord(w string) bool { return len(w) <= maxWord && wordRE.MatchString(w) }
+func plainWord(w string) bool { return len(w) <= maxWord && wordRE().MatchString(w) }
 
 // CheckConnectCommand checks the command run in the pod: a program (not a flag) and plain
 // arguments.
