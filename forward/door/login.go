@@ -3,6 +3,7 @@ package door
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"time"
 
@@ -36,7 +37,7 @@ func (d *Door) relayLoggedIn(p *connPair, deadline time.Time, l wire.Login) {
 	dial := func(ctx context.Context) (net.Conn, error) {
 		if c := first; c != nil {
 			first = nil
-			return c, nil
+			return d.watchSilence(c, gen), nil
 		}
 		c, g, err := d.dialBackend(time.Now().Add(d.ConnectWait()))
 		if err != nil {
@@ -47,7 +48,7 @@ func (d *Door) relayLoggedIn(p *connPair, deadline time.Time, l wire.Login) {
 			c.Close()
 			return nil, errors.New("the forward ended")
 		}
-		return c, nil
+		return d.watchSilence(c, g), nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), loginWait)
 	defer cancel()
@@ -64,4 +65,39 @@ func (d *Door) relayLoggedIn(p *connPair, deadline time.Time, l wire.Login) {
 	_ = p.client.SetDeadline(time.Time{})
 	d.count.touch()
 	pipe(p.client, server, &d.count)
+}
+
+// watchSilence returns c, which back end gen gave, such that when it ends before its first
+// byte (the pod side of the stream is gone) that back end is taken down at once: the
+// engine's opening then dials again and waits for the next one, as answeredBackend does for
+// a connection without a login.
+func (d *Door) watchSilence(c net.Conn, gen int) net.Conn {
+	return &silenceWatch{Conn: c, silent: func() { d.backendFailed(gen, errSilentBackend.Error()) }}
+}
+
+// silenceWatch is a back end's connection that reports an end before its first byte.
+type silenceWatch struct {
+	net.Conn
+	spoke  bool
+	silent func()
+}
+
+func (w *silenceWatch) Read(b []byte) (int, error) {
+	n, err := w.Conn.Read(b)
+	if n > 0 {
+		w.spoke = true
+	} else if !w.spoke && (errors.Is(err, io.EOF) || isConnFailure(err)) {
+		w.spoke = true // report once
+		w.silent()
+	}
+	return n, err
+}
+
+// CloseWrite passes a client's end of sending on to the database, as the relay does for a
+// connection without a login.
+func (w *silenceWatch) CloseWrite() error {
+	if cw, ok := w.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

@@ -254,3 +254,25 @@ func TestDoorLoginFailuresSayWhy(t *testing.T) {
 		t.Errorf("psql through a failing password-command = %q, %v; want its stderr's last line", out, err)
 	}
 }
+
+// TestDoorLoginAfterTheProxyDiedWhileIdle: the in-pod proxy dies under idle forwards with a
+// login (their health comes from the session, which still answers). The next client, with no
+// password, meets the dead stream: the door takes the chain down, holds the client while it
+// reconnects, and logs it in through the new chain in one try.
+func TestDoorLoginAfterTheProxyDiedWhileIdle(t *testing.T) {
+	mysqlPw, _ := passwordScript(t, "echo "+cluster.MySQL.Password)
+	pgPw, _ := passwordScript(t, "echo "+cluster.Postgres.AppPassword)
+	u := newUser(t, 33836, "RHIZOME_HEALTH_INTERVAL=10s")
+	u.addLogins(33846, 33856, mysqlPw, pgPw)
+	port := strconv.Itoa(u.handleOf("na-prod", "books").LocalPort)
+	pgPort := strconv.Itoa(u.handleOf("na-prod", "ledger-app").LocalPort)
+	if err := cluster.StopProxies(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := mariadbAs(nil, append(tcp(port), "-e", "SELECT CURRENT_USER()")...); err != nil || out != cluster.MySQL.User+"@%" {
+		t.Errorf("the first mariadb after the proxy died = %q, %v; want held, then logged in", out, err)
+	}
+	if out, err := psqlAs(nil, "127.0.0.1", pgPort, cluster.Postgres.App, "SELECT current_user"); err != nil || out != cluster.Postgres.App {
+		t.Errorf("the first psql after the proxy died = %q, %v; want held, then logged in", out, err)
+	}
+}

@@ -51,7 +51,7 @@ func readFirstPacket(r io.Reader) ([]byte, error) {
 	var header [4]byte
 	if _, err := io.ReadFull(r, header[:]); err != nil {
 		if wire.ClosedEarly(err) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w: no MySQL greeting: the connection closed before the server spoke", wire.ErrNoGreeting)
+			return nil, fmt.Errorf("no MySQL greeting: %w", wire.ErrSilent)
 		}
 		return nil, fmt.Errorf("%w: no MySQL greeting: %v", wire.ErrNoGreeting, err)
 	}

@@ -168,9 +168,22 @@ func (o *opening) tell(code uint16, state, message string) {
 	_ = writePacket(o.client, 2, appendErr(nil, code, stateFor(o.caps, state), message))
 }
 
-// connect dials a server and reads its greeting. A server's ERR in place of a greeting comes
-// back as a *serverError; anything else that is no greeting wraps wire.ErrNoGreeting.
+// connect dials a server and reads its greeting, dialling again when the server's side closes
+// without a word (wire.ErrSilent). A server's ERR in place of a greeting comes back as a
+// *serverError; anything else that is no greeting wraps wire.ErrNoGreeting.
 func connect(ctx context.Context, dial wire.Dial, stopper *wire.Interrupter) (net.Conn, *greeting, error) {
+	for tries := 0; ; tries++ {
+		conn, g, err := connectOnce(ctx, dial, stopper)
+		if !errors.Is(err, wire.ErrSilent) || tries >= wire.SilentRetries || ctx.Err() != nil {
+			return conn, g, err
+		}
+		// A stream whose pod side is gone; the door has marked its back end dead, and the
+		// next dial reaches the one that replaces it. The client has been sent nothing yet.
+	}
+}
+
+// connectOnce is one try of connect.
+func connectOnce(ctx context.Context, dial wire.Dial, stopper *wire.Interrupter) (net.Conn, *greeting, error) {
 	conn, err := dial(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to the database: %w", err)

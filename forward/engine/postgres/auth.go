@@ -67,7 +67,7 @@ func (a *authenticator) run() error {
 		m, err := readMessage(a.conn)
 		if err != nil {
 			if !spoke && wire.ClosedEarly(err) {
-				return fmt.Errorf("%w: the connection closed before the server spoke", wire.ErrNoGreeting)
+				return wire.ErrSilent
 			}
 			return fmt.Errorf("reading the server's authentication: %w", err)
 		}

@@ -82,7 +82,8 @@ func logIn(ctx context.Context, client net.Conn, dial wire.Dial, s startup, l wi
 		_, err := client.Write(appendMessage(nil, m.typ, m.body))
 		return err
 	}
-	for fresh := false; ; fresh = true {
+	silent, fresh := 0, false
+	for {
 		server, err := dial(ctx)
 		if err != nil {
 			tell(client, fatal(stateConnectionFailure, "rhizome could not reach the database: "+err.Error(), ""))
@@ -111,9 +112,15 @@ func logIn(ctx context.Context, client net.Conn, dial wire.Dial, s startup, l wi
 			return server, nil
 		}
 		server.Close()
+		if errors.Is(err, wire.ErrSilent) && silent < wire.SilentRetries && ctx.Err() == nil {
+			// A stream whose pod side is gone: the door has marked its back end dead, and the
+			// next dial reaches the one that replaces it, sent the same startup.
+			silent++
+			continue
+		}
 		var refused *serverError
 		if errors.As(err, &refused) && refused.fields.get('C') == stateInvalidPassword && a.usedPassword() && !fresh {
-			early = nil
+			early, fresh = nil, true
 			continue
 		}
 		tell(client, loginFailure(err, user, l, fresh))

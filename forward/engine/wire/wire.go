@@ -5,6 +5,7 @@ package wire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -15,6 +16,15 @@ import (
 // Server PRELOGIN reply. Through a port-forward that is what a dead pod side looks like: the
 // stream opens, then closes.
 var ErrNoGreeting = errors.New("engine: the database did not answer")
+
+// ErrSilent means the server's side closed before a byte came: through a port-forward, a
+// stream whose pod side is gone (the pod replaced, its proxy dead). It wraps ErrNoGreeting.
+// The door marks the back end that gave it dead, so an opening that meets it may dial again
+// (at most SilentRetries times) and reach the next back end, the client none the wiser.
+var ErrSilent = fmt.Errorf("%w: the connection closed before the server spoke", ErrNoGreeting)
+
+// SilentRetries bounds how often an opening dials again after ErrSilent.
+const SilentRetries = 3
 
 // ClosedEarly reports whether err means the peer closed before sending anything: an EOF, or
 // a reset when it closed without reading what was sent.
