@@ -33,13 +33,11 @@ func TestSettingsReachChildren(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			environ, err := os.ReadFile("/proc/" + strconv.Itoa(s.PID) + "/environ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Contains(strings.Split(string(environ), "\x00"), tt.wantEnv) {
-				t.Errorf("sleeper's environment lacks %s", tt.wantEnv)
-			}
+			// Between fork and exec the child's /proc environ is still the agent's: wait for the exec.
+			waitFor(t, "the sleeper's environment to hold "+tt.wantEnv, func() bool {
+				environ, _ := os.ReadFile("/proc/" + strconv.Itoa(s.PID) + "/environ")
+				return slices.Contains(strings.Split(string(environ), "\x00"), tt.wantEnv)
+			})
 			if !tt.watchdog {
 				return
 			}
