@@ -45,7 +45,7 @@ func loginOf(r Request) *wire.Login {
 		return nil
 	}
 	p := &passwords{argv: r.PasswordCommand, ttl: r.PasswordTTL, timeout: passwordTimeout}
-	return &wire.Login{User: r.User, Password: p.password, Source: "password-command " + strings.Join(r.PasswordCommand, " ")}
+	return &wire.Login{User: r.User, Password: p.password, Source: p.name()}
 }
 
 // password returns the kept password while it is younger than ttl and fresh is false, else the

@@ -215,7 +215,7 @@ func (d *Door) relay(client net.Conn, verified bool) {
 	p := &connPair{client: client}
 	if !d.track(p) {
 		// Accepted just as the door closed (idle-timeout, max-age, stop): say why it goes.
-		d.refuse(client, fmt.Errorf("the forward ended: %s", d.reason()))
+		d.refuse(client, unserved{fmt.Errorf("the forward ended: %s", d.reason())})
 		return
 	}
 	defer d.untrack(p)

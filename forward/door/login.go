@@ -43,7 +43,6 @@ func (d *Door) relayLoggedIn(p *connPair, deadline time.Time, l wire.Login) {
 		if err != nil {
 			return nil, err
 		}
-		gen = g
 		if !d.setBackend(p, c) {
 			c.Close()
 			return nil, errors.New("the forward ended")
@@ -53,10 +52,7 @@ func (d *Door) relayLoggedIn(p *connPair, deadline time.Time, l wire.Login) {
 	ctx, cancel := context.WithTimeout(context.Background(), loginWait)
 	defer cancel()
 	server, err := d.wire.Open(ctx, p.client, dial, l)
-	if err != nil {
-		if errors.Is(err, wire.ErrNoGreeting) {
-			d.backendFailed(gen, err.Error())
-		}
+	if err != nil { // a back end gone silent was taken down by watchSilence as it was met
 		d.hooks.Logf("front door: closed a connection from %s: %v", peerName(p.client), err)
 		return
 	}

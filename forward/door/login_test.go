@@ -42,3 +42,17 @@ func TestLoginMeetsADeadBackEnd(t *testing.T) {
 		t.Errorf("the dead back end was reported %d times, want once", n)
 	}
 }
+
+// TestUnknowablePeerIsNeverLoggedIn: a connection whose peer the kernel cannot name (here a
+// pipe; on macOS every TCP one) may be let in where the platform leaves loopback as the guard,
+// but is never verified, so the door never logs it in: a check that cannot decide does not
+// hand out the password.
+func TestUnknowablePeerIsNeverLoggedIn(t *testing.T) {
+	d, _ := testDoor(t, time.Second)
+	a, b := net.Pipe()
+	defer b.Close()
+	admitted, verified := d.admit(a)
+	if !admitted || verified {
+		t.Errorf("admit(a pipe) = admitted %v, verified %v; want let in, not verified", admitted, verified)
+	}
+}

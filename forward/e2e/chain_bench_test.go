@@ -153,22 +153,28 @@ func recovery(b *testing.B, what string, fault func(), port string) {
 // sideBySide runs a and c once per round, alternating which goes first, and reports the median
 // of each and the median of the rounds' ratios a/c.
 func sideBySide(b *testing.B, aName string, a func() time.Duration, cName string, c func() time.Duration) {
-	var as, cs []time.Duration
+	as, cs := alternate(b, a, c)
 	var ratios []float64
-	for i := 0; b.Loop(); i++ {
-		var da, dc time.Duration
-		if i%2 == 0 {
-			da, dc = a(), c()
-		} else {
-			dc, da = c(), a()
-		}
-		as, cs = append(as, da), append(cs, dc)
-		ratios = append(ratios, float64(da)/float64(dc))
+	for i := range as {
+		ratios = append(ratios, float64(as[i])/float64(cs[i]))
 	}
 	b.ReportMetric(medianDuration(as).Seconds()*1e3, aName+"-ms")
 	b.ReportMetric(medianDuration(cs).Seconds()*1e3, cName+"-ms")
 	slices.Sort(ratios)
 	b.ReportMetric(ratios[len(ratios)/2], "ratio")
+}
+
+// alternate runs a and c once per round of b.Loop, alternating which goes first, so that a
+// load that comes and goes weighs on both alike, and returns each one's times.
+func alternate(b *testing.B, a, c func() time.Duration) (as, cs []time.Duration) {
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			as, cs = append(as, a()), append(cs, c())
+		} else {
+			cs, as = append(cs, c()), append(as, a())
+		}
+	}
+	return as, cs
 }
 
 func medianDuration(ds []time.Duration) time.Duration {

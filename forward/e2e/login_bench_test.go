@@ -23,14 +23,7 @@ func BenchmarkLoginSetup(b *testing.B) {
 	addr := fmt.Sprintf("127.0.0.1:%d", u.handleOf("na-prod", "books").LocalPort)
 	byDoor := connector(b, addr, "")
 	own := connector(b, addr, cluster.MySQL.Password)
-	var viaDoor, viaOwn []time.Duration
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			viaDoor, viaOwn = append(viaDoor, session(b, byDoor)), append(viaOwn, session(b, own))
-		} else {
-			viaOwn, viaDoor = append(viaOwn, session(b, own)), append(viaDoor, session(b, byDoor))
-		}
-	}
+	viaDoor, viaOwn := alternate(b, func() time.Duration { return session(b, byDoor) }, func() time.Duration { return session(b, own) })
 	d50, o50 := percentile(viaDoor, 50), percentile(viaOwn, 50)
 	b.ReportMetric(d50.Seconds()*1e3, "door-login-p50-ms")
 	b.ReportMetric(o50.Seconds()*1e3, "own-password-p50-ms")

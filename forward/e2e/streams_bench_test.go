@@ -21,14 +21,7 @@ func BenchmarkConnectionSetup(b *testing.B) {
 	u := newUser(b, 33656, "RHIZOME_HEALTH_INTERVAL=10s")
 	door := portOf(u.mustForward())
 	bare := bareKubectlPortForward(b)
-	var viaDoor, viaBare []time.Duration
-	for i := 0; b.Loop(); i++ {
-		if i%2 == 0 {
-			viaDoor, viaBare = append(viaDoor, firstByte(b, door)), append(viaBare, firstByte(b, bare))
-		} else {
-			viaBare, viaDoor = append(viaBare, firstByte(b, bare)), append(viaDoor, firstByte(b, door))
-		}
-	}
+	viaDoor, viaBare := alternate(b, func() time.Duration { return firstByte(b, door) }, func() time.Duration { return firstByte(b, bare) })
 	d50, k50 := percentile(viaDoor, 50), percentile(viaBare, 50)
 	b.ReportMetric(d50.Seconds()*1e3, "front-door-p50-ms")
 	b.ReportMetric(percentile(viaDoor, 99).Seconds()*1e3, "front-door-p99-ms")

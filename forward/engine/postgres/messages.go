@@ -38,8 +38,6 @@ const (
 	// stateInvalidAuthorization is the class of authentication failures: the door could not
 	// get a password to log in with.
 	stateInvalidAuthorization = "28000"
-	// stateProtocolViolation: the server said something the door cannot follow.
-	stateProtocolViolation = "08P01"
 )
 
 // message is one protocol-3 message: its type byte and its body, without the length.
